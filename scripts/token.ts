@@ -1,0 +1,70 @@
+/**
+ * Prints a signed token for the configured key, so the service can be tried
+ * in a minute:
+ *
+ *   npm run token -- --user alice [--roles publisher,admin] [--ttl 1h]
+ *
+ * HS256 uses JWT_SECRET (or the development secret outside production);
+ * for RS256/ES256 pass the private key with --private-key key.pem.
+ */
+import { readFileSync } from 'node:fs'
+import { parseArgs } from 'node:util'
+import { parseTtl, signToken } from '../src/auth/sign.js'
+import { DEVELOPMENT_JWT_SECRET, type JwtAlgorithm } from '../src/config.js'
+
+const USAGE = 'usage: npm run token -- --user <id> [--roles publisher,admin] [--ttl 1h] [--secret S | --private-key key.pem --algorithm RS256|ES256]'
+
+function fail (message: string): never {
+  console.error(message)
+  console.error(USAGE)
+  process.exit(2)
+}
+
+let values
+try {
+  ({ values } = parseArgs({
+    options: {
+      user: { type: 'string', short: 'u' },
+      roles: { type: 'string', short: 'r' },
+      ttl: { type: 'string', short: 't', default: '1h' },
+      secret: { type: 'string' },
+      'private-key': { type: 'string' },
+      algorithm: { type: 'string' },
+      help: { type: 'boolean', short: 'h' }
+    }
+  }))
+} catch (err) {
+  fail((err as Error).message)
+}
+if (values.help === true) {
+  console.log(USAGE)
+  process.exit(0)
+}
+if (values.user === undefined || values.user === '') fail('--user is required')
+
+let ttlMs: number
+try {
+  ttlMs = parseTtl(values.ttl ?? '1h')
+} catch (err) {
+  fail((err as Error).message)
+}
+
+const roles = (values.roles ?? '').split(',').map(role => role.trim()).filter(role => role !== '')
+let key: string
+let algorithm: JwtAlgorithm = 'HS256'
+if (values['private-key'] !== undefined) {
+  key = readFileSync(values['private-key'], 'utf8')
+  algorithm = (values.algorithm ?? (key.includes('EC PRIVATE') ? 'ES256' : 'RS256')) as JwtAlgorithm
+  if (algorithm !== 'RS256' && algorithm !== 'ES256') fail('--algorithm must be RS256 or ES256 with --private-key')
+} else if (values.secret !== undefined) {
+  key = values.secret
+} else if (process.env.JWT_SECRET !== undefined && process.env.JWT_SECRET !== '') {
+  key = process.env.JWT_SECRET
+} else if (process.env.NODE_ENV === 'production') {
+  fail('JWT_SECRET is not set; pass --secret or set JWT_SECRET to the secret the service uses')
+} else {
+  console.error('note: JWT_SECRET is not set; signing with the development secret the service uses by default')
+  key = DEVELOPMENT_JWT_SECRET
+}
+
+console.log(signToken({ sub: values.user, ...(roles.length > 0 ? { roles } : {}) }, { key, algorithm, ttlMs }))

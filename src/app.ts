@@ -1,0 +1,99 @@
+import { STATUS_CODES } from 'node:http'
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { Bus } from './bus/bus.js'
+import type { Config } from './config.js'
+import { Errors } from './errors.js'
+import { redactingLogMethod, serializeRequest } from './log/redact.js'
+import authPlugin from './plugins/auth.js'
+import configPlugin from './plugins/config.js'
+import hubPlugin from './plugins/hub.js'
+import rateLimitPlugin from './plugins/rate-limit.js'
+import statsPlugin from './plugins/stats.js'
+import websocketPlugin from './plugins/websocket.js'
+import { describeSchemaError, pickSchemaError } from './protocol/schema-errors.js'
+import healthRoute from './routes/health.js'
+import publishRoutes from './routes/publish.js'
+import statisticsRoute from './routes/statistics.js'
+import statusRoute from './routes/status.js'
+import wsStatisticsRoute from './routes/ws-statistics.js'
+import type { StatisticsSource } from './stats/collector.js'
+
+export interface BuildOptions {
+  /** Pino options or a ready logger; false for none. Tokens are redacted either way. */
+  logger?: FastifyServerOptions['logger']
+  /** A logger stream (tests read what was logged). */
+  logStream?: NodeJS.WritableStream
+  /** The fan-out bus; in memory when omitted. */
+  bus?: Bus
+  /** Extra statistics sources. */
+  statisticsSources?: StatisticsSource[]
+}
+
+function loggerOptions (config: Config, options: BuildOptions): FastifyServerOptions['logger'] {
+  if (options.logger === false) return false
+  return {
+    level: config.LOG_LEVEL,
+    ...(options.logStream === undefined ? {} : { stream: options.logStream }),
+    serializers: { req: serializeRequest },
+    hooks: { logMethod: redactingLogMethod },
+    redact: { paths: ['req.headers.authorization', 'headers.authorization', 'token'], censor: '[REDACTED]' }
+  }
+}
+
+/**
+ * Builds the application. It never listens: `server.ts` does, and tests
+ * call `listen({ port: 0 })` themselves.
+ */
+export async function buildApp (config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: loggerOptions(config, options),
+    trustProxy: config.TRUST_PROXY,
+    // Behind a load balancer the request id travels in this header.
+    requestIdHeader: 'x-request-id',
+    ajv: {
+      // No type coercion: a number where a string is required is a 400, and
+      // unknown fields are refused rather than silently dropped.
+      customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: true }
+    },
+    schemaErrorFormatter (errors, dataVar) {
+      const error = pickSchemaError(errors)
+      return new Error(error === undefined ? `${dataVar} is invalid` : describeSchemaError(error, dataVar))
+    }
+  })
+
+  app.setErrorHandler(function errorHandler (error: Error & { statusCode?: number, code?: string }, request, reply) {
+    const statusCode = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500
+    if (statusCode >= 500) {
+      request.log.error({ err: error }, 'request failed')
+      return reply.code(statusCode).send({ statusCode, error: 'Internal Server Error', message: 'the service failed to handle this request; it has been logged' })
+    }
+    let message = error.message
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') message = 'request body too large: send at most 64 KiB'
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') message = 'unsupported content type: send the body as application/json'
+    if (error.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') message = 'empty body: send a JSON object'
+    if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error.name === 'SyntaxError') message = 'the body is not valid JSON'
+    return reply.code(statusCode).send({
+      statusCode,
+      code: error.code,
+      error: STATUS_CODES[statusCode] ?? 'Error',
+      message
+    })
+  })
+  app.setNotFoundHandler({}, (request) => {
+    throw new Errors.NotFound(request.method, request.url.split('?')[0])
+  })
+
+  await app.register(configPlugin, { config })
+  await app.register(rateLimitPlugin)
+  await app.register(authPlugin)
+  await app.register(hubPlugin, { bus: options.bus })
+  await app.register(statsPlugin, { sources: options.statisticsSources })
+  await app.register(websocketPlugin)
+
+  await app.register(healthRoute)
+  await app.register(statusRoute)
+  await app.register(statisticsRoute)
+  await app.register(publishRoutes)
+  await app.register(wsStatisticsRoute)
+  return app
+}

@@ -1,0 +1,47 @@
+import { SUBSCRIBABLE_TYPES, type SequencedMessage, type SubscribableType } from '../protocol/messages.js'
+
+/**
+ * What one connection wants to receive. Two independent parts: the event
+ * types, and a camera filter that applies to `camera_event` only
+ * (`null` means every camera).
+ */
+export class Subscription {
+  eventTypes = new Set<SubscribableType>(SUBSCRIBABLE_TYPES)
+  cameraIds: Set<string> | null = null
+
+  /** Adds event types; a camera list widens the filter, `null` lifts it. */
+  subscribe (eventTypes: readonly SubscribableType[] = [], cameraIds?: readonly string[] | null): void {
+    for (const type of eventTypes) this.eventTypes.add(type)
+    if (cameraIds === null) {
+      this.cameraIds = null
+    } else if (cameraIds !== undefined) {
+      if (this.cameraIds === null) this.cameraIds = new Set(cameraIds)
+      else for (const id of cameraIds) this.cameraIds.add(id)
+    }
+  }
+
+  /**
+   * Removes event types and cameras. Removing cameras while the filter is
+   * `null` (every camera) changes nothing: there is no list to remove from.
+   */
+  unsubscribe (eventTypes: readonly SubscribableType[] = [], cameraIds?: readonly string[]): void {
+    for (const type of eventTypes) this.eventTypes.delete(type)
+    if (cameraIds !== undefined && this.cameraIds !== null) {
+      for (const id of cameraIds) this.cameraIds.delete(id)
+    }
+  }
+
+  /** Whether a sequenced message passes this subscription (the user check is the hub's). */
+  wants (message: SequencedMessage): boolean {
+    if (!this.eventTypes.has(message.type)) return false
+    if (message.type === 'camera_event' && this.cameraIds !== null) return this.cameraIds.has(message.camera_id)
+    return true
+  }
+
+  toJSON (): { event_types: SubscribableType[], camera_ids: string[] | null } {
+    return {
+      event_types: SUBSCRIBABLE_TYPES.filter(type => this.eventTypes.has(type)),
+      camera_ids: this.cameraIds === null ? null : [...this.cameraIds]
+    }
+  }
+}

@@ -1,0 +1,34 @@
+import fp from 'fastify-plugin'
+import type { Bus } from '../bus/bus.js'
+import { MemoryBus } from '../bus/memory-bus.js'
+import { ConnectionHub } from '../hub/connection-hub.js'
+import { startHeartbeat } from '../hub/heartbeat.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    hub: ConnectionHub
+    bus: Bus
+  }
+}
+
+/**
+ * The connection hub, the fan-out bus between publishers and the hub, and
+ * the heartbeat that sweeps dead connections out of the hub.
+ */
+export default fp<{ bus?: Bus }>(async function hubPlugin (app, options) {
+  const hub = new ConnectionHub({ maxConnectionsPerUser: app.config.MAX_CONNECTIONS_PER_USER })
+  const bus = options.bus ?? new MemoryBus()
+  app.decorate('hub', hub)
+  app.decorate('bus', bus)
+
+  const stopListening = bus.onMessage(message => { hub.deliver(message) })
+  const stopHeartbeat = startHeartbeat(hub, app.config.HEARTBEAT_INTERVAL_MS, id => {
+    app.log.info({ connectionId: id }, 'terminating connection: no pong since the last heartbeat')
+  })
+
+  app.addHook('onClose', async () => {
+    stopHeartbeat()
+    stopListening()
+    await bus.close()
+  })
+}, { name: 'hub', dependencies: ['config'] })

@@ -1,0 +1,24 @@
+import fastifyRateLimit from '@fastify/rate-limit'
+import fp from 'fastify-plugin'
+
+/**
+ * HTTP rate limits per client address: RATE_LIMIT_MAX requests a minute on
+ * the API (0 disables it). Routes set their own limits in `config.rateLimit`
+ * (the WebSocket handshake has WS_CONNECT_RATE_LIMIT), which apply even when
+ * the global limit is off.
+ */
+export default fp(async function rateLimitPlugin (app) {
+  const max = app.config.RATE_LIMIT_MAX
+  await app.register(fastifyRateLimit, {
+    global: max > 0,
+    max: max > 0 ? max : 1,
+    timeWindow: 60_000,
+    errorResponseBuilder (_request, context) {
+      return {
+        statusCode: 429,
+        error: 'Too Many Requests',
+        message: `rate limit of ${context.max} requests per ${context.after === '1 minute' ? 'minute' : 'window'} exceeded; retry in ${context.after}`
+      }
+    }
+  })
+}, { name: 'rate-limit', dependencies: ['config'] })

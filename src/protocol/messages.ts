@@ -1,0 +1,148 @@
+import { Type, type Static } from 'typebox'
+
+/**
+ * Every message and body the service speaks, as TypeBox schemas with their
+ * static types. The schemas validate input and document the protocol; the
+ * types keep the code that builds output honest.
+ */
+
+/** Event types a connection can subscribe to. `statistics_update` and `connection_status` are always delivered. */
+export const SUBSCRIBABLE_TYPES = ['camera_event', 'alert'] as const
+export type SubscribableType = typeof SUBSCRIBABLE_TYPES[number]
+
+const CameraId = Type.String({ minLength: 1, maxLength: 128 })
+const CameraIdList = Type.Array(CameraId, { maxItems: 1000 })
+const EventTypeList = Type.Array(Type.Enum([...SUBSCRIBABLE_TYPES]), { maxItems: 10 })
+
+// ---- client -> server -------------------------------------------------------
+
+export const PingMessage = Type.Object({
+  type: Type.Literal('ping'),
+  timestamp: Type.Optional(Type.String({ maxLength: 64 }))
+}, { additionalProperties: false })
+
+export const SubscribeMessage = Type.Object({
+  type: Type.Literal('subscribe'),
+  event_types: Type.Optional(EventTypeList),
+  /** A list of cameras to add to the filter, or null to receive every camera again. */
+  camera_ids: Type.Optional(Type.Union([CameraIdList, Type.Null()]))
+}, { additionalProperties: false })
+
+export const UnsubscribeMessage = Type.Object({
+  type: Type.Literal('unsubscribe'),
+  event_types: Type.Optional(EventTypeList),
+  camera_ids: Type.Optional(CameraIdList)
+}, { additionalProperties: false })
+
+export type PingMessage = Static<typeof PingMessage>
+export type SubscribeMessage = Static<typeof SubscribeMessage>
+export type UnsubscribeMessage = Static<typeof UnsubscribeMessage>
+export type ClientMessage = PingMessage | SubscribeMessage | UnsubscribeMessage
+
+export const CLIENT_MESSAGES = {
+  ping: PingMessage,
+  subscribe: SubscribeMessage,
+  unsubscribe: UnsubscribeMessage
+} as const
+
+// ---- server -> client -------------------------------------------------------
+
+const Timestamp = Type.String({ format: 'date-time' })
+const Data = Type.Record(Type.String(), Type.Unknown())
+
+export const ConnectionStatusMessage = Type.Object({
+  type: Type.Literal('connection_status'),
+  status: Type.String(),
+  connection_id: Type.Optional(Type.String()),
+  user_id: Type.Optional(Type.String()),
+  message: Type.Optional(Type.String()),
+  timestamp: Timestamp
+})
+
+export const StatisticsUpdateMessage = Type.Object({
+  type: Type.Literal('statistics_update'),
+  timestamp: Timestamp,
+  data: Data
+})
+
+export const CameraEventMessage = Type.Object({
+  type: Type.Literal('camera_event'),
+  timestamp: Timestamp,
+  seq: Type.Integer(),
+  camera_id: Type.String(),
+  event_type: Type.String(),
+  data: Data
+})
+
+export const AlertLevel = Type.Enum(['info', 'warning', 'critical'])
+
+export const AlertMessage = Type.Object({
+  type: Type.Literal('alert'),
+  timestamp: Timestamp,
+  seq: Type.Integer(),
+  level: AlertLevel,
+  message: Type.String(),
+  /** Present when the alert is meant for one user only. */
+  user_id: Type.Optional(Type.String()),
+  data: Data
+})
+
+export const PongMessage = Type.Object({
+  type: Type.Literal('pong'),
+  timestamp: Timestamp,
+  echo: Type.Union([Type.String(), Type.Null()])
+})
+
+export const SubscribedMessage = Type.Object({
+  type: Type.Literal('subscribed'),
+  event_types: Type.Array(Type.String()),
+  camera_ids: Type.Union([Type.Array(Type.String()), Type.Null()]),
+  timestamp: Timestamp
+})
+
+export const ERROR_CODES = ['invalid_json', 'unknown_type', 'invalid_message', 'unsupported_data'] as const
+
+export const ErrorMessage = Type.Object({
+  type: Type.Literal('error'),
+  code: Type.Enum([...ERROR_CODES]),
+  message: Type.String(),
+  timestamp: Timestamp
+})
+
+export type ConnectionStatusMessage = Static<typeof ConnectionStatusMessage>
+export type StatisticsUpdateMessage = Static<typeof StatisticsUpdateMessage>
+export type CameraEventMessage = Static<typeof CameraEventMessage>
+export type AlertMessage = Static<typeof AlertMessage>
+export type PongMessage = Static<typeof PongMessage>
+export type SubscribedMessage = Static<typeof SubscribedMessage>
+export type ErrorMessage = Static<typeof ErrorMessage>
+export type ErrorCode = typeof ERROR_CODES[number]
+
+/** Messages that carry a `seq` and travel over the fan-out bus. */
+export type SequencedMessage = CameraEventMessage | AlertMessage
+export type ServerMessage =
+  | ConnectionStatusMessage | StatisticsUpdateMessage | SequencedMessage
+  | PongMessage | SubscribedMessage | ErrorMessage
+
+// ---- HTTP bodies ------------------------------------------------------------
+
+export const EventBody = Type.Object({
+  camera_id: CameraId,
+  event_type: Type.String({ minLength: 1, maxLength: 64 }),
+  data: Type.Optional(Data),
+  /** When the event happened; defaults to the time it was received. */
+  timestamp: Type.Optional(Timestamp)
+}, { additionalProperties: false })
+
+export const AlertBody = Type.Object({
+  level: AlertLevel,
+  message: Type.String({ minLength: 1, maxLength: 2000 }),
+  /** Deliver to this user's connections only; omit to deliver to everyone. */
+  user_id: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  data: Type.Optional(Data)
+}, { additionalProperties: false })
+
+export const PublishedReply = Type.Object({ seq: Type.Integer() })
+
+export type EventBody = Static<typeof EventBody>
+export type AlertBody = Static<typeof AlertBody>

@@ -13,6 +13,8 @@ export interface UpstreamLogger {
 export class UpstreamStatistics implements StatisticsSource {
   readonly name = 'upstream'
   readonly #url: string
+  /** The URL as logged: without query or credentials, which may carry secrets. */
+  readonly #logUrl: string
   readonly #timeoutMs: number
   readonly #logger: UpstreamLogger
   #last: unknown = null
@@ -20,6 +22,8 @@ export class UpstreamStatistics implements StatisticsSource {
 
   constructor (url: string, timeoutMs: number, logger: UpstreamLogger) {
     this.#url = url
+    const parsed = new URL(url)
+    this.#logUrl = `${parsed.origin}${parsed.pathname}`
     this.#timeoutMs = timeoutMs
     this.#logger = logger
   }
@@ -34,13 +38,13 @@ export class UpstreamStatistics implements StatisticsSource {
       this.#last = await response.json()
       if (this.#failing) {
         this.#failing = false
-        this.#logger.info({ url: this.#url }, 'upstream statistics recovered')
+        this.#logger.info({ url: this.#logUrl }, 'upstream statistics recovered')
       }
       return { upstream: this.#last, upstream_stale: false }
     } catch (err) {
       if (!this.#failing) {
         this.#failing = true
-        this.#logger.warn({ url: this.#url, err: (err as Error).message }, 'upstream statistics unavailable; serving the last good value as stale')
+        this.#logger.warn({ url: this.#logUrl, err: (err as Error).message }, 'upstream statistics unavailable; serving the last good value as stale')
       }
       return { upstream: this.#last, upstream_stale: true }
     }

@@ -1,0 +1,74 @@
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { buildApp } from '../../src/app.js'
+import { Client, connect, testConfig, token, waitFor } from '../helper.js'
+
+t.test('closing the app closes every connection with 1001 and frees every slot', async t => {
+  const app = await buildApp(testConfig({ STATS_INTERVAL_MS: 100 }), { logger: false })
+  await app.listen({ port: 0, host: '127.0.0.1' })
+  const port = (app.server.address() as { port: number }).port
+  const server = { app, port, url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}/api/ws/statistics` }
+  const a = await connect(server, t, 'a')
+  const b = await connect(server, t, 'b')
+  await app.close()
+  t.same(await a.closed, { code: 1001, reason: 'server shutting down' })
+  t.equal((await b.closed).code, 1001)
+  await waitFor(() => app.hub.size === 0, 'every slot to be freed')
+  t.equal(app.hub.size, 0)
+})
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+
+t.test('the server process shuts down gracefully on SIGTERM', async t => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: root,
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'test', JWT_SECRET: 'test-secret-with-at-least-32-bytes!!', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
+  t.teardown(() => { child.kill('SIGKILL') })
+  const lines = createInterface({ input: child.stdout! })
+  let address = ''
+  for await (const line of lines) {
+    const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)
+    if (match !== null) { address = match[1]; break }
+  }
+  t.ok(address, 'the server prints where it listens')
+  const client = await Client.open(`${address.replace('http', 'ws')}/api/ws/statistics?token=${token('a')}`, t)
+  await client.nextOfType('connection_status')
+
+  const exited = once(child, 'exit')
+  child.kill('SIGTERM')
+  t.same(await client.closed, { code: 1001, reason: 'server shutting down' })
+  const [code] = await exited
+  t.equal(code, 0, 'the process exits cleanly')
+})
+
+t.test('production refuses to start without a secret, in one clear line', async t => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: root,
+    env: { PATH: process.env.PATH, NODE_ENV: 'production', PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let stderr = ''
+  child.stderr!.on('data', chunk => { stderr += chunk })
+  const [code] = await once(child, 'exit')
+  t.equal(code, 1)
+  t.match(stderr, /config error: JWT_SECRET or JWT_PUBLIC_KEY must be set when NODE_ENV=production/)
+})
+
+t.test('a bad variable stops the service with a message naming it', async t => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: root,
+    env: { PATH: process.env.PATH, PORT: 'eighty', MAX_CONNECTIONS_PER_USER: '0' },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let stderr = ''
+  child.stderr!.on('data', chunk => { stderr += chunk })
+  const [code] = await once(child, 'exit')
+  t.equal(code, 1)
+  t.match(stderr, /PORT="eighty" is not a whole number/)
+  t.match(stderr, /MAX_CONNECTIONS_PER_USER=0 is out of range/)
+})

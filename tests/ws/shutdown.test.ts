@@ -46,28 +46,23 @@ t.test('the server process shuts down gracefully on SIGTERM', async t => {
   t.equal(code, 0, 'the process exits cleanly')
 })
 
-t.test('production refuses to start without a secret, in one clear line', async t => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: root,
-    env: { PATH: process.env.PATH, NODE_ENV: 'production', PORT: '0' },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
+/** Starts the server process with `env` and waits for it to exit. */
+async function exitOf (env: Record<string, string | undefined>): Promise<{ code: number, stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], { cwd: root, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr!.on('data', chunk => { stderr += chunk })
   const [code] = await once(child, 'exit')
+  return { code, stderr }
+}
+
+t.test('production refuses to start without a secret, in one clear line', async t => {
+  const { code, stderr } = await exitOf({ NODE_ENV: 'production', PORT: '0' })
   t.equal(code, 1)
   t.match(stderr, /config error: JWT_SECRET or JWT_PUBLIC_KEY must be set when NODE_ENV=production/)
 })
 
 t.test('a bad variable stops the service with a message naming it', async t => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: root,
-    env: { PATH: process.env.PATH, PORT: 'eighty', MAX_CONNECTIONS_PER_USER: '0' },
-    stdio: ['ignore', 'pipe', 'pipe']
-  })
-  let stderr = ''
-  child.stderr!.on('data', chunk => { stderr += chunk })
-  const [code] = await once(child, 'exit')
+  const { code, stderr } = await exitOf({ PORT: 'eighty', MAX_CONNECTIONS_PER_USER: '0' })
   t.equal(code, 1)
   t.match(stderr, /PORT="eighty" is not a whole number/)
   t.match(stderr, /MAX_CONNECTIONS_PER_USER=0 is out of range/)

@@ -130,8 +130,8 @@ t.test('the HTTP API is rate limited per address with 429 and Retry-After', asyn
   t.equal((await fetch(`${server.url}/healthz`)).status, 200, 'health checks are not limited')
 })
 
-t.test('handshake floods get HTTP 429 before any upgrade', async t => {
-  const server = await startServer(t, { WS_CONNECT_RATE_LIMIT: 2 })
+t.test('handshake floods get HTTP 429 before any upgrade, also with the HTTP limit off', async t => {
+  const server = await startServer(t, { WS_CONNECT_RATE_LIMIT: 2, RATE_LIMIT_MAX: 0 })
   await connect(server, t, 'a')
   await connect(server, t, 'b')
   const { default: WebSocket } = await import('ws')

@@ -46,12 +46,18 @@ export function createRedisClient (url: string, name: string): Redis {
  * what to fix. The client does not keep retrying after a failure here.
  */
 export async function connectOrExplain (client: Redis, url: string): Promise<void> {
+  // connect() rejects with "Connection is closed"; the socket error says why.
+  let cause: Error | null = null
+  const remember = (err: Error): void => { cause ??= err }
+  client.on('error', remember)
   try {
     await client.connect()
     await client.ping()
   } catch (err) {
     client.disconnect()
-    const reason = (err as Error).message
+    const reason = (cause ?? err as Error).message.replace(/\.$/, '')
     throw new Error(`could not connect to Redis at ${describeRedisUrl(url)} (REDIS_URL): ${reason}. Check that Redis is running, reachable from this host, and that REDIS_URL (host, port, password, db) is right.`)
+  } finally {
+    client.off('error', remember)
   }
 }

@@ -57,7 +57,9 @@ export function startWorkers (config: Config): boolean {
     if (stopping) return
     stopping = true
     log.info({ signal, workers: startedAt.size }, 'shutting down: stopping every worker')
-    for (const worker of startedAt.keys()) worker.process.kill(signal)
+    // Always SIGTERM: after Ctrl-C the workers already got a SIGINT from the
+    // terminal, and a second SIGINT would kill them without a graceful close.
+    for (const worker of startedAt.keys()) worker.process.kill('SIGTERM')
     setTimeout(() => {
       log.error({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'workers did not stop in time; killing them')
       for (const worker of startedAt.keys()) worker.process.kill('SIGKILL')

@@ -103,6 +103,7 @@ export class Cluster {
 
   /** Gives back the lease and the leadership and closes the connections. */
   async close (): Promise<void> {
+    this.health.stop()
     await this.#statistics?.stop()
     await this.bus.close()
     await this.instance.stop()

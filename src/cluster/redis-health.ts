@@ -19,6 +19,7 @@ export class RedisHealth extends EventEmitter<{ down: [], up: [] }> {
   #up = true
   #lastError = ''
   #downSince = 0
+  #stopped = false
 
   constructor (clients: Redis[], where: string, logger: HealthLogger) {
     super()
@@ -38,8 +39,13 @@ export class RedisHealth extends EventEmitter<{ down: [], up: [] }> {
     return this.#up
   }
 
-  /** Marks the state a caller has verified (a connection lost but not yet reported as closed). */
+  /** Stops reporting: the connections are about to be closed on purpose. */
+  stop (): void {
+    this.#stopped = true
+  }
+
   #update (): void {
+    if (this.#stopped) return
     const ready = this.#clients.every(client => client.status === 'ready')
     if (ready === this.#up) return
     this.#up = ready

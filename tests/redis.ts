@@ -104,6 +104,8 @@ export interface ChildInstance {
   url: string
   wsUrl: string
   port: number
+  /** The addresses in the shape the test helpers take (there is no app object in this process). */
+  server: Server
   output: () => string
 }
 
@@ -127,7 +129,10 @@ export async function spawnInstance (t: Test, env: Record<string, string>): Prom
     })
     child.once('exit', code => { reject(new Error(`the instance exited with ${code}: ${output}`)) })
   })
-  return { child, port, url: `http://127.0.0.1:${port}`, wsUrl: `ws://127.0.0.1:${port}/api/ws/statistics`, output: () => output }
+  const url = `http://127.0.0.1:${port}`
+  const wsUrl = `ws://127.0.0.1:${port}/api/ws/statistics`
+  const server = { port, url, wsUrl, get app (): never { throw new Error('this instance runs in another process') } } as Server
+  return { child, port, url, wsUrl, server, output: () => output }
 }
 
 /** Kills a process with SIGKILL and waits until it is gone. */

@@ -15,7 +15,7 @@ t.test('the slots of an instance killed with SIGKILL are freed when its lease ex
   const survivor = await startInstance(t, redis, { INSTANCE_LEASE_MS: LEASE_MS })
   const doomed = await spawnInstance(t, { REDIS_URL: redis.url, INSTANCE_LEASE_MS: String(LEASE_MS) })
 
-  for (let i = 0; i < 4; i++) await connect({ wsUrl: doomed.wsUrl } as never, t, 'frank')
+  for (let i = 0; i < 4; i++) await connect(doomed.server, t, 'frank')
   await connect(survivor, t, 'frank')
   const sixth = await Client.open(`${survivor.wsUrl}?token=${token('frank')}`, t)
   t.equal((await sixth.closed).code, 1008, 'the limit holds while both instances live')

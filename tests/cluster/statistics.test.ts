@@ -2,7 +2,7 @@ import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { connect, type Client } from '../helper.js'
+import { connect, token, type Client } from '../helper.js'
 import { eventually, killHard, NEEDS_REDIS, RedisServer, spawnInstance, startInstance } from '../redis.js'
 
 const INTERVAL_MS = 1000
@@ -44,7 +44,7 @@ t.test('one leader gathers for the cluster, everyone pushes its snapshot, and an
   const b = await startInstance(t, redis, { ...shared, STATS_UPSTREAM_URL: `${upstream.url}?from=b` })
   const onA = await connect(a, t, 'hank')
   const onB = await connect(b, t, 'ivy')
-  await connect({ wsUrl: doomed.wsUrl } as never, t, 'jill')
+  await connect(doomed.server, t, 'jill')
 
   const fromA = await nextStatistics(onA, data => data.total_connections === 3)
   const fromB = await nextStatistics(onB, data => data.total_connections === 3)
@@ -67,7 +67,7 @@ t.test('one leader gathers for the cluster, everyone pushes its snapshot, and an
   t.ok((upstream.hits.get(leading) ?? 0) > 0, 'the new leader fetches the upstream')
   t.equal(upstream.hits.get(following) ?? 0, 0, 'the other survivor still does not')
 
-  const response = await fetch(`${a.url}/api/statistics`, { headers: { authorization: `Bearer ${(await import('../helper.js')).token('kim')}` } })
+  const response = await fetch(`${a.url}/api/statistics`, { headers: { authorization: `Bearer ${token('kim')}` } })
   const polled = await response.json() as { data: Record<string, unknown> }
   t.equal(polled.data.total_connections, 2, 'the polling endpoint serves the cluster snapshot')
 })

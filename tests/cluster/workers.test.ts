@@ -1,12 +1,12 @@
 import { once } from 'node:events'
 import t from 'tap'
-import { connect, publishEvent, token, type Server } from '../helper.js'
+import { connect, publishEvent, token } from '../helper.js'
 import { eventually, NEEDS_REDIS, RedisServer, spawnInstance } from '../redis.js'
 
 t.test('WORKERS=2 runs two worker processes on one port that behave as one service', { skip: NEEDS_REDIS }, async t => {
   const redis = await RedisServer.start(t)
   const service = await spawnInstance(t, { REDIS_URL: redis.url, WORKERS: '2' })
-  const server = service as unknown as Server
+  const server = service.server
   const admin = `Bearer ${token('root', { roles: ['admin'] })}`
   const instanceCount = async (): Promise<number> => {
     const response = await fetch(`${service.url}/api/ws/status`, { headers: { authorization: admin } })

@@ -53,3 +53,18 @@ t.test('twelve handshakes of one user racing over three instances leave exactly 
   const totals = await status(instances[0].url, 'erin')
   t.equal(totals.user_connections, 5)
 })
+
+t.test('messages a client sends while its slot is being checked in Redis are answered once it is admitted', { skip: NEEDS_REDIS }, async t => {
+  const redis = await RedisServer.start(t)
+  const instance = await startInstance(t, redis)
+  const client = new Client(`${instance.wsUrl}?token=${token('nina')}`)
+  t.teardown(() => { client.ws.terminate() })
+  client.ws.once('open', () => {
+    client.send({ type: 'subscribe', camera_ids: ['cam-1'] })
+    client.send({ type: 'ping', timestamp: 'early' })
+  })
+  const first = await client.next()
+  t.equal(first.status, 'connected', 'the connection status comes first')
+  t.match(await client.nextOfType('subscribed'), { camera_ids: ['cam-1'] })
+  t.match(await client.nextOfType('pong'), { echo: 'early' })
+})

@@ -2,7 +2,7 @@ import { once } from 'node:events'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { connect, token, type Client } from '../helper.js'
+import { connect, publishEvent, token, type Client } from '../helper.js'
 import { eventually, killHard, NEEDS_REDIS, RedisServer, spawnInstance, startInstance } from '../redis.js'
 
 const INTERVAL_MS = 1000
@@ -46,12 +46,24 @@ t.test('one leader gathers for the cluster, everyone pushes its snapshot, and an
   const onB = await connect(b, t, 'ivy')
   await connect(doomed.server, t, 'jill')
 
-  const fromA = await nextStatistics(onA, data => data.total_connections === 3)
-  const fromB = await nextStatistics(onB, data => data.total_connections === 3)
+  for (const [i, instance] of [a, b, a].entries()) {
+    const response = await publishEvent(instance, { camera_id: `cam-${i}`, event_type: i === 2 ? 'face_recognized' : 'motion_detected', data: { person_name: 'Lee' } })
+    t.equal(response.status, 202)
+  }
+  const complete = (data: Record<string, unknown>): boolean => data.total_connections === 3 && data.events_total === 3
+  const fromA = await nextStatistics(onA, complete)
+  const fromB = await nextStatistics(onB, complete)
   t.same(fromB, fromA, 'both instances push the same snapshot')
   t.equal((fromA.data as Record<string, unknown>).total_users, 3)
   t.same((fromA.data as Record<string, unknown>).upstream, { queue_depth: 7 })
   t.equal((fromA.data as Record<string, unknown>).stale, false)
+  t.match(fromA.data, {
+    events_today: 3,
+    recognitions_today: 1,
+    active_cameras: 3,
+    events_by_type: { motion_detected: 2, face_recognized: 1 },
+    last_recognition: { person_name: 'Lee', camera_id: 'cam-2' }
+  }, 'event counters count what every instance published')
   t.notOk(a.app.cluster!.id === await admin.get('push:stats:leader') || b.app.cluster!.id === await admin.get('push:stats:leader'), 'the first instance leads')
   t.equal(upstream.hits.get('a') ?? 0, 0, 'followers never fetch the upstream')
   t.equal(upstream.hits.get('b') ?? 0, 0)

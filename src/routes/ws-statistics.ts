@@ -92,8 +92,8 @@ export default async function wsStatisticsRoute (app: FastifyInstance): Promise<
           return
         }
         for (const [data, isBinary] of early) onMessage(data, isBinary)
-      }, (err: unknown) => {
-        request.log.error({ err }, 'websocket refused: the connection limit could not be checked')
+      }).catch((err: unknown) => {
+        request.log.error({ err }, 'websocket refused: the connection could not be admitted')
         socket.close(CloseCode.TRY_AGAIN_LATER, UNAVAILABLE_REASON)
       })
     }

@@ -64,6 +64,15 @@ export class RedisServer {
     })
   }
 
+  /** Freezes the server (SIGSTOP): connections stay open but nothing answers, like a hung host. */
+  pause (): void {
+    this.#process?.kill('SIGSTOP')
+  }
+
+  resume (): void {
+    this.#process?.kill('SIGCONT')
+  }
+
   /** Kills the server at once (SIGKILL), as a crash would. */
   kill (): void {
     this.#process?.kill('SIGKILL')

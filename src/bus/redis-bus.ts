@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis'
 import { Channels, Keys } from '../cluster/keys.js'
-import { RedisUnavailableError } from '../cluster/redis-client.js'
+import { dropIfHung, RedisUnavailableError } from '../cluster/redis-client.js'
 import { historySinceScript, publishScript } from '../cluster/scripts.js'
 import type { SequencedMessage } from '../protocol/messages.js'
 import { withSeq, type Bus, type BusHandler, type Draft } from './bus.js'
@@ -115,6 +115,7 @@ export class RedisBus implements Bus {
         isEvent ? draft.event_type : '', isEvent ? draft.camera_id : '', recognition, MAX_EVENT_TYPES
       ]))
     } catch (err) {
+      dropIfHung(this.#client, err)
       throw new RedisUnavailableError(err)
     }
     if (seq > this.#highest) this.#highest = seq

@@ -3,6 +3,7 @@ import { hostname } from 'node:os'
 import type { Redis } from 'ioredis'
 import type { ConnectionHub } from '../hub/connection-hub.js'
 import { Keys } from './keys.js'
+import { dropIfHung } from './redis-client.js'
 import { refreshScript, registerScript, totalsScript } from './scripts.js'
 
 /** A new id for this process: readable in `instances`, unique across restarts. */
@@ -104,8 +105,9 @@ export class ClusterInstance {
         logger.warn({ instanceId: this.id }, 'this instance\'s lease had expired in Redis; registering its connections again')
         await this.register()
       }
-    } catch {
+    } catch (err) {
       // Redis is down: RedisHealth has logged it; the next refresh tries again.
+      dropIfHung(client, err)
     }
   }
 

@@ -11,6 +11,16 @@ export class RedisUnavailableError extends Error {
   }
 }
 
+/**
+ * A command that timed out means Redis hangs or the network dropped packets
+ * without closing the connection, which ioredis does not notice by itself.
+ * Dropping the connection makes it reconnect: every user of the client then
+ * sees it down and fails at once instead of waiting for a timeout each time.
+ */
+export function dropIfHung (client: Redis, err: unknown): void {
+  if (err instanceof Error && err.message === 'Command timed out' && client.status === 'ready') client.disconnect(true)
+}
+
 /** `host:port` of a Redis URL, without the password, for messages and logs. */
 export function describeRedisUrl (url: string): string {
   const parsed = new URL(url)

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis'
 import type { AcquireResult, SlotLimiter } from '../hub/slot-limiter.js'
 import type { ClusterInstance } from './instance.js'
 import { Keys } from './keys.js'
+import { dropIfHung } from './redis-client.js'
 import { acquireScript, releaseScript } from './scripts.js'
 
 export interface RedisSlotLimiterOptions {
@@ -41,7 +42,8 @@ export class RedisSlotLimiter implements SlotLimiter {
       if (admitted === 1) return { ok: true }
       if (admitted === 0) return { ok: false, reason: 'connection_limit', limit: this.limit }
       return { ok: false, reason: 'unavailable' }
-    } catch {
+    } catch (err) {
+      dropIfHung(this.#client, err)
       return { ok: false, reason: 'unavailable' }
     }
   }

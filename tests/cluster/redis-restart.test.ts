@@ -88,3 +88,32 @@ t.test('Redis restarting with its data lost in the middle of a stream of events'
     t.equal(log.lines.filter(line => /^Redis is reachable again/.test(String(line.msg))).length, 1, `instance ${i} logs the recovery once`)
   }
 })
+
+t.test('a Redis that hangs without closing its connections', { skip: NEEDS_REDIS }, async t => {
+  const redis = await RedisServer.start(t)
+  const logs = new LogCapture()
+  const a = await startInstance(t, redis, { LOG_LEVEL: 'info', RATE_LIMIT_MAX: 0 }, { logStream: logs })
+  const viewer = await connect(a, t, 'viewer')
+  const post = async (): Promise<Response> => await publishEvent(a, { camera_id: 'cam', event_type: 'motion_detected' })
+  t.equal((await post()).status, 202)
+
+  redis.pause()
+  // The first publish waits for the command timeout; then the connection is
+  // dropped and later publishes are refused without waiting.
+  t.equal((await post()).status, 503)
+  await eventually(async () => logs.lines.some(line => /^Redis is unreachable/.test(String(line.msg))), 'the outage to be noticed')
+  t.equal((await post()).status, 503)
+  await viewer.roundTrip()
+  t.pass('the connection keeps answering pings')
+
+  redis.resume()
+  let seq = 0
+  await eventually(async () => {
+    const response = await post()
+    if (response.status === 202) seq = (await response.json() as { seq: number }).seq
+    return seq > 0
+  }, 'publishing to resume')
+  await viewer.next(message => message.type === 'camera_event' && message.seq === seq)
+  t.ok(seq > 1, 'seq continues')
+  t.equal(logs.lines.filter(line => /^Redis is unreachable/.test(String(line.msg))).length, 1, 'the outage is logged once')
+})

@@ -39,10 +39,17 @@ export class RedisServer {
   }
 
   static async start (t: Test): Promise<RedisServer> {
-    const server = new RedisServer(await freePort())
-    t.teardown(() => { server.kill() })
-    await server.#spawn()
-    return server
+    // Another test file may take the same free port in between: try again on another.
+    for (let attempt = 1; ; attempt++) {
+      const server = new RedisServer(await freePort())
+      t.teardown(() => { server.kill() })
+      try {
+        await server.#spawn()
+        return server
+      } catch (err) {
+        if (attempt === 3) throw err
+      }
+    }
   }
 
   get url (): string {

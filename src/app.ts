@@ -5,6 +5,7 @@ import type { Config } from './config.js'
 import { Errors } from './errors.js'
 import { redactingLogMethod, serializeRequest } from './log/redact.js'
 import authPlugin from './plugins/auth.js'
+import clusterPlugin from './plugins/cluster.js'
 import configPlugin from './plugins/config.js'
 import hubPlugin from './plugins/hub.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
@@ -86,6 +87,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(configPlugin, { config })
   await app.register(rateLimitPlugin)
   await app.register(authPlugin)
+  await app.register(clusterPlugin)
   await app.register(hubPlugin, { bus: options.bus })
   await app.register(statsPlugin, { sources: options.statisticsSources })
   await app.register(websocketPlugin)

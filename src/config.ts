@@ -38,6 +38,14 @@ export interface Config {
   WS_CONNECT_RATE_LIMIT: number
   WS_MESSAGE_RATE_LIMIT: number
   TRUST_PROXY: boolean
+  /** Redis for running several instances as one service; null runs one process in memory. */
+  REDIS_URL: string | null
+  /** How long a crashed instance's connection slots and leadership outlive it. */
+  INSTANCE_LEASE_MS: number
+  /** Camera events and alerts kept in Redis for resume after reconnect. */
+  REDIS_HISTORY_SIZE: number
+  /** Worker processes on one port (node:cluster); more than 1 needs REDIS_URL. */
+  WORKERS: number
 }
 
 export class ConfigError extends Error {
@@ -64,7 +72,10 @@ const INTEGERS: IntSpec[] = [
   { name: 'STATS_UPSTREAM_TIMEOUT_MS', def: 2000, min: 10, max: 60_000, hint: 'milliseconds between 10 and 60000' },
   { name: 'RATE_LIMIT_MAX', def: 1000, min: 0, max: 10_000_000, hint: 'requests per minute, 0 to disable' },
   { name: 'WS_CONNECT_RATE_LIMIT', def: 300, min: 0, max: 10_000_000, hint: 'handshakes per minute, 0 to disable' },
-  { name: 'WS_MESSAGE_RATE_LIMIT', def: 20, min: 0, max: 1_000_000, hint: 'messages per second, 0 to disable' }
+  { name: 'WS_MESSAGE_RATE_LIMIT', def: 20, min: 0, max: 1_000_000, hint: 'messages per second, 0 to disable' },
+  { name: 'INSTANCE_LEASE_MS', def: 15_000, min: 300, max: 600_000, hint: 'milliseconds between 300 and 600000' },
+  { name: 'REDIS_HISTORY_SIZE', def: 10_000, min: 1, max: 1_000_000, hint: 'a whole number of messages between 1 and 1000000' },
+  { name: 'WORKERS', def: 1, min: 1, max: 256, hint: 'a number of worker processes between 1 and 256' }
 ]
 
 function readInt (env: Env, spec: IntSpec, problems: string[]): number {
@@ -130,6 +141,22 @@ function readUrl (env: Env, name: string, problems: string[]): string | null {
   }
 }
 
+function readRedisUrl (env: Env, problems: string[]): string | null {
+  const raw = env.REDIS_URL
+  if (raw === undefined || raw.trim() === '') return null
+  try {
+    const url = new URL(raw.trim())
+    if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') throw new Error('protocol')
+    if (url.hostname === '') throw new Error('host')
+    if (url.pathname !== '' && url.pathname !== '/' && !/^\/\d+$/.test(url.pathname)) throw new Error('db')
+    return url.toString()
+  } catch {
+    // The value may carry a password: it is not echoed back.
+    problems.push('REDIS_URL is not a Redis URL; expected redis://[:password@]host[:port][/db] or rediss://… for TLS')
+    return null
+  }
+}
+
 function readBool (env: Env, name: string, def: boolean, problems: string[]): boolean {
   const raw = env[name]
   if (raw === undefined || raw.trim() === '') return def
@@ -172,7 +199,14 @@ export function loadConfig (env: Env = process.env): Config {
     RATE_LIMIT_MAX: ints.RATE_LIMIT_MAX,
     WS_CONNECT_RATE_LIMIT: ints.WS_CONNECT_RATE_LIMIT,
     WS_MESSAGE_RATE_LIMIT: ints.WS_MESSAGE_RATE_LIMIT,
-    TRUST_PROXY: readBool(env, 'TRUST_PROXY', false, problems)
+    TRUST_PROXY: readBool(env, 'TRUST_PROXY', false, problems),
+    REDIS_URL: readRedisUrl(env, problems),
+    INSTANCE_LEASE_MS: ints.INSTANCE_LEASE_MS,
+    REDIS_HISTORY_SIZE: ints.REDIS_HISTORY_SIZE,
+    WORKERS: ints.WORKERS
+  }
+  if (config.WORKERS > 1 && config.REDIS_URL === null) {
+    problems.push(`WORKERS=${config.WORKERS} needs REDIS_URL: worker processes share connection limits, seq and statistics through Redis; set REDIS_URL or use WORKERS=1`)
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return config

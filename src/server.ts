@@ -1,5 +1,6 @@
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
+import { startWorkers } from './workers.js'
 
 /** How long a shutdown may take before the process exits anyway. */
 const SHUTDOWN_TIMEOUT_MS = 10_000
@@ -24,7 +25,12 @@ function readConfig (): Config {
  */
 async function main (): Promise<void> {
   const config = readConfig()
-  const app = await buildApp(config)
+  if (startWorkers(config)) return
+  const app = await buildApp(config).catch((err: unknown) => {
+    console.error(`start-up error: ${(err as Error).message}`)
+    console.error('The service did not start.')
+    process.exit(1)
+  })
   if (config.jwt.development) {
     app.log.warn('!!! JWT_SECRET is not set: using the fixed DEVELOPMENT secret. Anyone can sign tokens for this service. Set JWT_SECRET (or JWT_PUBLIC_KEY) before exposing it. !!!')
   }

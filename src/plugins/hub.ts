@@ -3,11 +3,14 @@ import type { Bus } from '../bus/bus.js'
 import { MemoryBus } from '../bus/memory-bus.js'
 import { ConnectionHub } from '../hub/connection-hub.js'
 import { startHeartbeat } from '../hub/heartbeat.js'
+import { LocalSlotLimiter, type SlotLimiter } from '../hub/slot-limiter.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     hub: ConnectionHub
     bus: Bus
+    /** The per-user connection limit: in this process, or across the cluster. */
+    slotLimiter: SlotLimiter
   }
 }
 
@@ -17,9 +20,12 @@ declare module 'fastify' {
  */
 export default fp<{ bus?: Bus }>(async function hubPlugin (app, options) {
   const hub = new ConnectionHub({ maxConnectionsPerUser: app.config.MAX_CONNECTIONS_PER_USER })
-  const bus = options.bus ?? new MemoryBus()
+  const cluster = app.hasDecorator('cluster') ? app.cluster : null
+  const bus = options.bus ?? cluster?.bus ?? new MemoryBus()
   app.decorate('hub', hub)
   app.decorate('bus', bus)
+  const slotLimiter: SlotLimiter = cluster?.slots ?? new LocalSlotLimiter(app.config.MAX_CONNECTIONS_PER_USER)
+  app.decorate('slotLimiter', slotLimiter)
 
   const stopListening = bus.onMessage(message => { hub.deliver(message) })
   const stopHeartbeat = startHeartbeat(hub, app.config.HEARTBEAT_INTERVAL_MS, id => {

@@ -9,7 +9,11 @@ const StatusReply = Type.Object({
   uptime_seconds: Type.Number(),
   timestamp: Type.String(),
   /** Admins only: user id → open connections. */
-  users: Type.Optional(Type.Record(Type.String(), Type.Integer()))
+  users: Type.Optional(Type.Record(Type.String(), Type.Integer())),
+  /** With REDIS_URL, admins only: instance id → open connections. */
+  instances: Type.Optional(Type.Record(Type.String(), Type.Integer())),
+  /** With REDIS_URL: true when Redis is unreachable and the counts are this instance's own. */
+  stale: Type.Optional(Type.Boolean())
 })
 
 /** Connection counts for operators; the per-user breakdown is for admins only. */
@@ -20,7 +24,24 @@ export default async function statusRoute (app: FastifyInstance): Promise<void> 
     schema: { response: { 200: StatusReply } }
   }, async (request) => {
     const principal = request.principal!
-    const { hub } = app
+    const { hub, cluster } = app
+    const admin = principal.roles.includes('admin')
+    if (cluster !== null) {
+      // Cluster totals from Redis; while it is down, this instance's own counts, marked stale.
+      const totals = await cluster.instance.totals(principal.userId, admin).catch(() => null)
+      if (totals !== null) {
+        return {
+          total_connections: totals.totalConnections,
+          total_users: totals.totalUsers,
+          user_connections: totals.userConnections,
+          max_connections_per_user: hub.maxConnectionsPerUser,
+          uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
+          timestamp: new Date().toISOString(),
+          stale: false,
+          ...(admin ? { users: totals.users, instances: totals.instances } : {})
+        }
+      }
+    }
     return {
       total_connections: hub.size,
       total_users: hub.userCount,
@@ -28,7 +49,8 @@ export default async function statusRoute (app: FastifyInstance): Promise<void> 
       max_connections_per_user: hub.maxConnectionsPerUser,
       uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
       timestamp: new Date().toISOString(),
-      ...(principal.roles.includes('admin') ? { users: hub.users() } : {})
+      ...(admin ? { users: hub.users() } : {}),
+      ...(cluster !== null ? { stale: true } : {})
     }
   })
 }

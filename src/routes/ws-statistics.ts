@@ -11,6 +11,10 @@ import type { ClientMessage, ErrorCode } from '../protocol/messages.js'
 
 export const WS_PATH = '/api/ws/statistics'
 
+/** Client messages kept while the connection limit is being checked; later ones are dropped. */
+const MAX_EARLY_MESSAGES = 32
+const UNAVAILABLE_REASON = 'service temporarily unavailable: reconnect in a few seconds'
+
 function tokenOf (request: FastifyRequest): string | undefined {
   const query = request.query as Record<string, unknown> | undefined
   const fromQuery = query?.token
@@ -54,18 +58,64 @@ export default async function wsStatisticsRoute (app: FastifyInstance): Promise<
       }
       const { userId } = verified.principal
       const id = randomUUID()
+      // The slot limiter may answer asynchronously (in a cluster it asks
+      // Redis): until it does, client messages wait here, and a close frees
+      // the slot as soon as it is granted.
+      const early: Array<[WebSocket.RawData, boolean]> = []
+      const keepEarly = (data: WebSocket.RawData, isBinary: boolean): void => {
+        if (early.length < MAX_EARLY_MESSAGES) early.push([data, isBinary])
+      }
+      let gone = false
+      const onEarlyClose = (): void => { gone = true }
+      socket.on('message', keepEarly)
+      socket.on('close', onEarlyClose)
+      app.slotLimiter.acquire(userId, id).then(slot => {
+        socket.off('message', keepEarly)
+        socket.off('close', onEarlyClose)
+        if (gone) {
+          if (slot.ok) app.slotLimiter.release(userId, id)
+          return
+        }
+        if (!slot.ok) {
+          if (slot.reason === 'connection_limit') {
+            request.log.info({ userId, closeCode: CloseCode.POLICY_VIOLATION }, 'websocket refused: connection limit reached')
+            socket.close(CloseCode.POLICY_VIOLATION, `connection limit exceeded: ${slot.limit} per user`)
+          } else {
+            request.log.info({ userId, closeCode: CloseCode.TRY_AGAIN_LATER }, 'websocket refused: shared state unavailable')
+            socket.close(CloseCode.TRY_AGAIN_LATER, UNAVAILABLE_REASON)
+          }
+          return
+        }
+        const onMessage = admit(socket, request, userId, id)
+        if (onMessage === null) {
+          app.slotLimiter.release(userId, id)
+          return
+        }
+        for (const [data, isBinary] of early) onMessage(data, isBinary)
+      }).catch((err: unknown) => {
+        request.log.error({ err }, 'websocket refused: the connection could not be admitted')
+        socket.close(CloseCode.TRY_AGAIN_LATER, UNAVAILABLE_REASON)
+      })
+    }
+  })
+
+  /**
+   * Registers an admitted connection and starts serving it.
+   * @returns its message handler, or null when the hub refused it.
+   */
+  function admit (socket: WebSocket, request: FastifyRequest, userId: string, id: string): ((data: WebSocket.RawData, isBinary: boolean) => void) | null {
       const added = hub.add(new WsConnection(id, userId, socket))
       if (!added.ok) {
         request.log.info({ userId, closeCode: CloseCode.POLICY_VIOLATION }, 'websocket refused: connection limit reached')
         socket.close(CloseCode.POLICY_VIOLATION, `connection limit exceeded: ${added.limit} per user`)
-        return
+        return null
       }
       const member = added.member
       const log = request.log.child({ userId, connectionId: id })
       const limiter = new MessageRateLimiter(config.WS_MESSAGE_RATE_LIMIT)
 
       socket.on('pong', () => { member.alive = true })
-      socket.on('message', (data, isBinary) => {
+      const onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
         if (socket.readyState !== socket.OPEN) return
         if (!limiter.allow()) {
           log.info({ closeCode: CloseCode.RATE_LIMITED }, 'closing connection: message rate limit exceeded')
@@ -75,12 +125,14 @@ export default async function wsStatisticsRoute (app: FastifyInstance): Promise<
         const parsed = parseClientMessage(data as Buffer, isBinary)
         if (parsed.ok) handle(member, parsed.message)
         else sendError(member, parsed.code, parsed.message)
-      })
+      }
+      socket.on('message', onMessage)
       socket.on('error', (err) => {
         log.info({ err: err.message }, 'websocket error')
       })
       socket.on('close', (code) => {
         hub.remove(id)
+        app.slotLimiter.release(userId, id)
         log.info({ closeCode: code, durationMs: Date.now() - member.openedAt }, 'websocket connection closed')
       })
 
@@ -95,8 +147,8 @@ export default async function wsStatisticsRoute (app: FastifyInstance): Promise<
       }))
       const statistics = app.latestStatisticsFrame()
       if (statistics !== null) member.connection.send(statistics)
-    }
-  })
+      return onMessage
+  }
 
   function handle (member: Member, message: ClientMessage): void {
     switch (message.type) {

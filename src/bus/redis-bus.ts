@@ -1,0 +1,185 @@
+import type { Redis } from 'ioredis'
+import { Channels, Keys } from '../cluster/keys.js'
+import { dropIfHung, RedisUnavailableError } from '../cluster/redis-client.js'
+import { historySinceScript, publishScript } from '../cluster/scripts.js'
+import type { SequencedMessage } from '../protocol/messages.js'
+import { withSeq, type Bus, type BusHandler, type Draft } from './bus.js'
+
+/** Distinct event types counted by name cluster-wide; the rest are summed under `other`. */
+export const MAX_EVENT_TYPES = 256
+
+export interface RedisBusOptions {
+  /** For commands; shared with the rest of the instance. */
+  client: Redis
+  /** A connection of its own: a subscribed Redis connection can do nothing else. */
+  subscriber: Redis
+  /** How many messages the shared history keeps. */
+  historySize: number
+  logger: { warn (obj: object, msg: string): void }
+}
+
+function utcDay (ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10)
+}
+
+/**
+ * The draft encoded as the JSON text before and after its `seq`, so the
+ * publish script can splice in the seq it assigns: the text is exactly what
+ * `JSON.stringify(withSeq(draft, seq))` gives.
+ */
+export function splitAroundSeq (draft: Draft): [head: string, tail: string] {
+  const { type, timestamp, ...rest } = draft
+  const head = JSON.stringify({ type, timestamp }).slice(0, -1) + ',"seq":'
+  const body = JSON.stringify(rest)
+  return [head, body === '{}' ? '}' : ',' + body.slice(1)]
+}
+
+/**
+ * The cluster bus: one Lua script gives each message the next global `seq`,
+ * keeps it in the shared history and publishes it on a Redis channel, so the
+ * channel carries messages in seq order. Every instance subscribes once and
+ * hands each message to its handlers exactly once, in seq order: duplicates
+ * and older messages are dropped, and messages missed while this instance's
+ * subscription was down are read back from the history before newer ones.
+ *
+ * `seq` never goes backwards: the instance remembers the highest seq it has
+ * seen and the script raises the counter to it first, so a Redis that
+ * restarted with its data lost continues above it.
+ */
+export class RedisBus implements Bus {
+  readonly #client: Redis
+  readonly #subscriber: Redis
+  readonly #historySize: number
+  readonly #logger: RedisBusOptions['logger']
+  readonly #handlers = new Set<BusHandler>()
+  /** The highest seq this instance has seen (published or received): the floor for the counter. */
+  #highest = 0
+  /** The highest seq handed to the handlers. */
+  #delivered = 0
+  #subscribed = false
+  #closed = false
+  /** Delivery steps run one after another, so catching up never reorders messages. */
+  #chain: Promise<void> = Promise.resolve()
+
+  constructor (options: RedisBusOptions) {
+    this.#client = options.client
+    this.#subscriber = options.subscriber
+    this.#historySize = options.historySize
+    this.#logger = options.logger
+  }
+
+  /**
+   * Subscribes. Messages published from now on are delivered; the counter is
+   * read before subscribing and the history read after, so a message
+   * published in between is not lost.
+   */
+  async start (): Promise<void> {
+    this.#delivered = Number(await this.#client.get(Keys.seq) ?? 0)
+    this.#highest = this.#delivered
+    this.#subscriber.on('message', (_channel: string, payload: string) => {
+      this.#enqueue(async () => { await this.#receive(payload) })
+    })
+    this.#subscriber.on('close', () => { this.#subscribed = false })
+    this.#subscriber.on('ready', () => { void this.#subscribe() })
+    await this.#subscribe()
+  }
+
+  /** True when a publish can be accepted and delivered. */
+  get available (): boolean {
+    return this.#subscribed && this.#client.status === 'ready'
+  }
+
+  /** The highest seq seen here; instances push it to Redis as the counter's floor. */
+  get highestSeq (): number {
+    return this.#highest
+  }
+
+  /** @throws {RedisUnavailableError} at once when Redis cannot be reached. */
+  async publish (draft: Draft): Promise<SequencedMessage> {
+    if (!this.available) throw new RedisUnavailableError()
+    const [head, tail] = splitAroundSeq(draft)
+    const at = Date.now()
+    const isEvent = draft.type === 'camera_event'
+    let recognition = ''
+    if (draft.type === 'camera_event' && draft.event_type === 'face_recognized') {
+      const name = draft.data.person_name
+      recognition = JSON.stringify({ person_name: typeof name === 'string' ? name : null, camera_id: draft.camera_id, timestamp: draft.timestamp })
+    }
+    let seq: number
+    try {
+      seq = Number(await publishScript.run(this.#client, [
+        Keys.seq, Keys.history, Keys.eventsTotal, Keys.eventsDay(utcDay(at)), Keys.eventsByType,
+        Keys.eventsCameras, Keys.eventsLastRecognition
+      ], [
+        this.#highest, head, tail, this.#historySize, Channels.messages, isEvent ? '1' : '0', at,
+        isEvent ? draft.event_type : '', isEvent ? draft.camera_id : '', recognition, MAX_EVENT_TYPES
+      ]))
+    } catch (err) {
+      dropIfHung(this.#client, err)
+      throw new RedisUnavailableError(err)
+    }
+    if (seq > this.#highest) this.#highest = seq
+    return withSeq(draft, seq)
+  }
+
+  onMessage (handler: BusHandler): () => void {
+    this.#handlers.add(handler)
+    return () => { this.#handlers.delete(handler) }
+  }
+
+  async close (): Promise<void> {
+    this.#closed = true
+    this.#handlers.clear()
+    await this.#chain
+  }
+
+  async #subscribe (): Promise<void> {
+    if (this.#closed || this.#subscribed || this.#subscriber.status !== 'ready') return
+    try {
+      await this.#subscriber.subscribe(Channels.messages)
+    } catch {
+      return // the connection dropped again; the next 'ready' retries
+    }
+    this.#subscribed = true
+    this.#enqueue(async () => { await this.#catchUp(Infinity) })
+  }
+
+  #enqueue (step: () => Promise<void>): void {
+    this.#chain = this.#chain.then(step).catch((err: unknown) => {
+      this.#logger.warn({ err }, 'could not read missed messages back from the Redis history; continuing with newer ones')
+    })
+  }
+
+  async #receive (payload: string): Promise<void> {
+    const message = JSON.parse(payload) as SequencedMessage
+    if (message.seq <= this.#delivered) return
+    // A gap means this instance missed messages (its subscription dropped):
+    // read them back from the history first. After Redis lost its data the
+    // gap may be a raised floor instead, and the history has nothing for it.
+    if (message.seq > this.#delivered + 1) {
+      try {
+        await this.#catchUp(message.seq)
+      } catch (err) {
+        this.#logger.warn({ err, seq: message.seq }, 'could not read missed messages back from the Redis history; continuing with newer ones')
+      }
+    }
+    this.#deliver(message)
+  }
+
+  /** Delivers what the history holds after the last delivered seq and before `before`. */
+  async #catchUp (before: number): Promise<void> {
+    if (this.#closed) return
+    const reply = await historySinceScript.run(this.#client, [Keys.history, Keys.seq], [this.#delivered]) as [number, number, ...string[]]
+    for (const payload of reply.slice(2) as string[]) {
+      const message = JSON.parse(payload) as SequencedMessage
+      if (message.seq >= before) break
+      if (message.seq > this.#delivered) this.#deliver(message)
+    }
+  }
+
+  #deliver (message: SequencedMessage): void {
+    this.#delivered = message.seq
+    if (message.seq > this.#highest) this.#highest = message.seq
+    for (const handler of this.#handlers) handler(message)
+  }
+}

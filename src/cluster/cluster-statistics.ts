@@ -1,0 +1,181 @@
+import type { Redis } from 'ioredis'
+import { encode } from '../protocol/codec.js'
+import type { Snapshot, StatisticsCollector, StatisticsData, StatisticsSource } from '../stats/collector.js'
+import { ACTIVE_CAMERA_WINDOW_MS } from '../stats/sources/events.js'
+import type { ClusterInstance } from './instance.js'
+import { Channels, Keys } from './keys.js'
+import type { RedisHealth } from './redis-health.js'
+import { eventCountersScript, leadScript, resignScript } from './scripts.js'
+
+function utcDay (ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10)
+}
+
+/** Event counters over every instance, counted by the publish script. */
+export class ClusterEventStatistics implements StatisticsSource {
+  readonly name = 'events'
+  readonly #client: Redis
+
+  constructor (client: Redis) {
+    this.#client = client
+  }
+
+  async collect (): Promise<StatisticsData> {
+    const at = Date.now()
+    const [total, today, recognitions, last, cameras, byType] = await eventCountersScript.run(this.#client, [
+      Keys.eventsTotal, Keys.eventsDay(utcDay(at)), Keys.eventsByType, Keys.eventsCameras, Keys.eventsLastRecognition
+    ], [at - ACTIVE_CAMERA_WINDOW_MS]) as [string, string, string, string, number, string[]]
+    const types: Record<string, number> = {}
+    for (let i = 0; i + 1 < byType.length; i += 2) types[byType[i]] = Number(byType[i + 1])
+    return {
+      events_total: Number(total),
+      events_today: Number(today),
+      recognitions_today: Number(recognitions),
+      last_recognition: last === '' ? null : JSON.parse(last),
+      active_cameras: Number(cameras),
+      events_by_type: types
+    }
+  }
+}
+
+/** Connection and user counts over every live instance. */
+export class ClusterConnectionStatistics implements StatisticsSource {
+  readonly name = 'connections'
+  readonly #instance: ClusterInstance
+
+  constructor (instance: ClusterInstance) {
+    this.#instance = instance
+  }
+
+  async collect (): Promise<StatisticsData> {
+    const totals = await this.#instance.totals()
+    return { total_connections: totals.totalConnections, total_users: totals.totalUsers }
+  }
+}
+
+export interface ClusterStatisticsOptions {
+  instanceId: string
+  client: Redis
+  /** A connection of its own for the statistics channel. */
+  subscriber: Redis
+  health: RedisHealth
+  /** Gathers from the cluster sources; only the leader calls it. */
+  collector: StatisticsCollector
+  intervalMs: number
+  /** Sends an encoded `statistics_update` to every local connection. */
+  push: (frame: Buffer) => void
+  logger: { warn (obj: object, msg: string): void, info (obj: object, msg: string): void }
+}
+
+/**
+ * Statistics for the whole cluster. Each interval one instance, the holder
+ * of a leadership lease in Redis, gathers (upstream fetch included) and
+ * publishes the snapshot; every instance, the leader too, pushes what comes
+ * over the channel, so all dashboards get the same snapshot. The lease lasts
+ * 1.5 intervals and is tried every half interval, so when the leader dies
+ * another instance gathers within two intervals. While Redis is down each
+ * instance pushes its last snapshot once more, marked `stale: true`.
+ */
+export class ClusterStatistics {
+  readonly #options: ClusterStatisticsOptions
+  #timer: NodeJS.Timeout | null = null
+  #nextGatherAt = 0
+  #leading = false
+  #latest: Snapshot | null = null
+  #pushedKey = ''
+  #frame: Buffer | null = null
+  #stopped = false
+  #ticking: Promise<void> | null = null
+
+  constructor (options: ClusterStatisticsOptions) {
+    this.#options = options
+  }
+
+  /** True while this instance gathers for the cluster. */
+  get leading (): boolean {
+    return this.#leading
+  }
+
+  /** The snapshot dashboards were last sent from here, `stale` while Redis is down. */
+  get latest (): Snapshot | null {
+    return this.#latest
+  }
+
+  /** The encoded `statistics_update` last pushed (for new connections). */
+  get frame (): Buffer | null {
+    return this.#frame
+  }
+
+  async start (): Promise<void> {
+    const { subscriber, client, health, intervalMs } = this.#options
+    subscriber.on('message', (_channel: string, payload: string) => { this.#received(payload) })
+    subscriber.on('ready', () => { subscriber.subscribe(Channels.statistics).catch(() => {}) })
+    await subscriber.subscribe(Channels.statistics)
+    health.on('down', this.#markStale)
+    const stored = await client.get(Keys.statsSnapshot)
+    if (stored !== null) this.#received(stored)
+    void this.#tick()
+    this.#timer = setInterval(() => { void this.#tick() }, Math.max(25, Math.floor(intervalMs / 2)))
+    this.#timer.unref()
+  }
+
+  async stop (): Promise<void> {
+    this.#stopped = true
+    if (this.#timer !== null) clearInterval(this.#timer)
+    this.#timer = null
+    this.#options.health.off('down', this.#markStale)
+    if (this.#ticking !== null) await this.#ticking
+    if (this.#leading && this.#options.client.status === 'ready') {
+      // Hand the leadership over now rather than after the lease runs out.
+      await resignScript.run(this.#options.client, [Keys.statsLeader], [this.#options.instanceId]).catch(() => {})
+    }
+    this.#leading = false
+  }
+
+  #tick (): Promise<void> {
+    this.#ticking ??= this.#lead().finally(() => { this.#ticking = null })
+    return this.#ticking
+  }
+
+  async #lead (): Promise<void> {
+    const { client, instanceId, intervalMs, collector, logger } = this.#options
+    if (this.#stopped || client.status !== 'ready') return
+    try {
+      const leads = await leadScript.run(client, [Keys.statsLeader], [instanceId, Math.ceil(intervalMs * 1.5)]) === 1
+      if (leads !== this.#leading) {
+        this.#leading = leads
+        if (leads) logger.info({ instanceId }, 'this instance now gathers the cluster statistics')
+      }
+      if (!leads || Date.now() < this.#nextGatherAt || this.#stopped) return
+      this.#nextGatherAt = Date.now() + intervalMs - Math.floor(intervalMs / 4)
+      const snapshot = await collector.collect()
+      const payload = JSON.stringify({ timestamp: snapshot.timestamp, data: { ...snapshot.data, stale: false } })
+      await client.multi().set(Keys.statsSnapshot, payload).publish(Channels.statistics, payload).exec()
+    } catch {
+      // Redis is down (logged once by RedisHealth); the next tick tries again.
+    }
+  }
+
+  #received (payload: string): void {
+    if (this.#stopped) return
+    const snapshot = JSON.parse(payload) as Snapshot
+    this.#latest = snapshot
+    this.#push(snapshot)
+  }
+
+  readonly #markStale = (): void => {
+    const latest = this.#latest
+    if (latest === null || this.#stopped) return
+    this.#latest = { timestamp: new Date().toISOString(), data: { ...latest.data, stale: true } }
+    this.#push(this.#latest)
+  }
+
+  /** Pushes a snapshot whose data differ from the last pushed one. */
+  #push (snapshot: Snapshot): void {
+    const key = JSON.stringify(snapshot.data)
+    if (key === this.#pushedKey) return
+    this.#pushedKey = key
+    this.#frame = encode({ type: 'statistics_update', timestamp: snapshot.timestamp, data: snapshot.data })
+    this.#options.push(this.#frame)
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * Every Redis key and channel the service uses, in one place, so that the
+ * scripts and the code that reads their results agree on names. All of them
+ * start with one prefix, so one Redis can be shared with other programs.
+ */
+export const PREFIX = 'push:'
+
+export const Keys = {
+  /** The global `seq` counter of camera events and alerts. */
+  seq: `${PREFIX}seq`,
+  /** Recent camera events and alerts: a sorted set scored by `seq`, members are the encoded messages. */
+  history: `${PREFIX}history`,
+  /** Every live instance id (entries whose lease key is gone are pruned on read). */
+  instances: `${PREFIX}instances`,
+  /** Prefix of an instance's lease hash (`connections`, `started_at`), expiring with its lease. */
+  instancePrefix: `${PREFIX}instance:`,
+  instance: (id: string) => `${PREFIX}instance:${id}`,
+  /** Hash user id → connections of that user on one instance; expires with the lease. */
+  instanceUsers: (id: string) => `${PREFIX}instance:${id}:users`,
+  /** Hash connection id → instance id: one user's connection slots across the cluster. */
+  slots: (userId: string) => `${PREFIX}slots:${userId}`,
+  /** The instance that gathers statistics this interval; expires unless renewed. */
+  statsLeader: `${PREFIX}stats:leader`,
+  /** The last statistics snapshot, for instances that start between two snapshots. */
+  statsSnapshot: `${PREFIX}stats:snapshot`,
+  eventsTotal: `${PREFIX}events:total`,
+  /** Hash `events`, `recognitions` of one UTC day. */
+  eventsDay: (day: string) => `${PREFIX}events:day:${day}`,
+  eventsByType: `${PREFIX}events:types`,
+  /** Sorted set camera id → time of its last event (ms). */
+  eventsCameras: `${PREFIX}events:cameras`,
+  eventsLastRecognition: `${PREFIX}events:last_recognition`
+} as const
+
+export const Channels = {
+  /** Every camera event and alert, encoded, in `seq` order. */
+  messages: `${PREFIX}messages`,
+  /** Every statistics snapshot the leader gathered. */
+  statistics: `${PREFIX}statistics`
+} as const

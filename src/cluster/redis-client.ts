@@ -1,0 +1,73 @@
+import { Redis } from 'ioredis'
+
+/** How long a Redis command may take before it fails (a hung Redis must not hang requests). */
+export const REDIS_COMMAND_TIMEOUT_MS = 2000
+
+/** Why a Redis-backed operation could not run: Redis is unreachable right now. */
+export class RedisUnavailableError extends Error {
+  constructor (cause?: unknown) {
+    super('Redis is unavailable', cause === undefined ? undefined : { cause })
+    this.name = 'RedisUnavailableError'
+  }
+}
+
+/**
+ * A command that timed out means Redis hangs or the network dropped packets
+ * without closing the connection, which ioredis does not notice by itself.
+ * Dropping the connection makes it reconnect: every user of the client then
+ * sees it down and fails at once instead of waiting for a timeout each time.
+ */
+export function dropIfHung (client: Redis, err: unknown): void {
+  if (err instanceof Error && err.message === 'Command timed out' && client.status === 'ready') client.disconnect(true)
+}
+
+/** `host:port` of a Redis URL, without the password, for messages and logs. */
+export function describeRedisUrl (url: string): string {
+  const parsed = new URL(url)
+  return `${parsed.hostname}:${parsed.port === '' ? '6379' : parsed.port}`
+}
+
+/**
+ * A Redis client that fails fast: commands issued while the connection is
+ * down are rejected at once instead of queued (callers answer 503 rather
+ * than hang), a hung server times out, and the client reconnects by itself
+ * forever with a short back-off. It connects only when `connect()` is called.
+ */
+export function createRedisClient (url: string, name: string): Redis {
+  const client = new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    autoResubscribe: false,
+    autoResendUnfulfilledCommands: false,
+    connectTimeout: REDIS_COMMAND_TIMEOUT_MS,
+    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+    connectionName: name,
+    retryStrategy: (attempt: number) => Math.min(50 * attempt, 1000)
+  })
+  // Failed reconnection attempts are reported through RedisHealth, once per
+  // outage; without a listener every attempt would be an uncaught error.
+  client.on('error', () => {})
+  return client
+}
+
+/**
+ * Connects a client at start-up, or throws an error that tells the operator
+ * what to fix. The client does not keep retrying after a failure here.
+ */
+export async function connectOrExplain (client: Redis, url: string): Promise<void> {
+  // connect() rejects with "Connection is closed"; the socket error says why.
+  let cause: Error | null = null
+  const remember = (err: Error): void => { cause ??= err }
+  client.on('error', remember)
+  try {
+    await client.connect()
+    await client.ping()
+  } catch (err) {
+    client.disconnect()
+    const reason = (cause ?? err as Error).message.replace(/\.$/, '')
+    throw new Error(`could not connect to Redis at ${describeRedisUrl(url)} (REDIS_URL): ${reason}. Check that Redis is running, reachable from this host, and that REDIS_URL (host, port, password, db) is right.`)
+  } finally {
+    client.off('error', remember)
+  }
+}

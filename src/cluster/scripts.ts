@@ -1,0 +1,240 @@
+import { Script } from './script.js'
+
+/**
+ * The Lua scripts behind every cluster-wide decision. Redis runs one script
+ * at a time, so each of them is atomic: no other instance can act between a
+ * check and the write that depends on it.
+ */
+
+// Raises the seq counter to a floor: after Redis restarted with its data
+// lost, the counter starts again above the highest seq any instance has seen.
+const RAISE_FLOOR = `
+local function raise_floor(key, floor)
+  local current = tonumber(redis.call('GET', key) or '0')
+  if current < floor then redis.call('SET', key, floor) end
+end
+`
+
+/**
+ * Publishes a camera event or alert. The message arrives as the JSON text
+ * before and after its seq, so the seq assigned here is spliced in without
+ * re-encoding it. One script gives the seq, keeps the message in the bounded
+ * history, counts it, and publishes it: the channel carries messages in seq
+ * order, with no gap another instance could fill out of order.
+ *
+ * KEYS: seq, history, events total, events of the day, events by type, cameras, last recognition
+ * ARGV: floor, head, tail, history size, channel, is camera event (1/0), now ms,
+ *       event type, camera id, last recognition JSON or '', max event types
+ */
+export const publishScript = new Script(RAISE_FLOOR + `
+raise_floor(KEYS[1], tonumber(ARGV[1]))
+local seq = redis.call('INCR', KEYS[1])
+local payload = ARGV[2] .. seq .. ARGV[3]
+redis.call('ZADD', KEYS[2], seq, payload)
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[4]) + 1))
+if ARGV[6] == '1' then
+  redis.call('INCR', KEYS[3])
+  redis.call('HINCRBY', KEYS[4], 'events', 1)
+  redis.call('PEXPIRE', KEYS[4], 172800000)
+  local event_type = ARGV[8]
+  if redis.call('HEXISTS', KEYS[5], event_type) == 0 and redis.call('HLEN', KEYS[5]) >= tonumber(ARGV[11]) then
+    event_type = 'other'
+  end
+  redis.call('HINCRBY', KEYS[5], event_type, 1)
+  redis.call('ZADD', KEYS[6], ARGV[7], ARGV[9])
+  if ARGV[10] ~= '' then
+    redis.call('HINCRBY', KEYS[4], 'recognitions', 1)
+    redis.call('SET', KEYS[7], ARGV[10])
+  end
+end
+redis.call('PUBLISH', ARGV[5], payload)
+return seq
+`)
+
+/** KEYS: seq. ARGV: floor. Returns the counter after raising it. */
+export const raiseFloorScript = new Script(RAISE_FLOOR + `
+raise_floor(KEYS[1], tonumber(ARGV[1]))
+return tonumber(redis.call('GET', KEYS[1]) or '0')
+`)
+
+/**
+ * Appends one message to the history unless a message with its seq is
+ * already kept (every instance may append the same message), then trims.
+ * KEYS: history. ARGV: seq, encoded message, history size.
+ */
+export const historyAppendScript = new Script(`
+if #redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[1], 'LIMIT', 0, 1) == 0 then
+  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[3]) + 1))
+end
+return 1
+`)
+
+/**
+ * Reads the history after a seq, with what is needed to tell a gap.
+ * KEYS: history, seq. ARGV: last seen seq.
+ * Returns { oldest kept seq or -1, current seq counter, messages after lastSeq... }
+ */
+export const historySinceScript = new Script(`
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+local first = -1
+if #oldest > 0 then first = tonumber(oldest[2]) end
+local current = tonumber(redis.call('GET', KEYS[2]) or '0')
+local result = { first, current }
+local messages = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf')
+for i = 1, #messages do result[i + 2] = messages[i] end
+return result
+`)
+
+/**
+ * Takes a connection slot for a user if the cluster-wide limit allows.
+ * Slots of instances whose lease expired are freed on the way.
+ * KEYS: the user's slots, this instance's lease, this instance's users
+ * ARGV: limit, connection id, instance id, instance key prefix, user id
+ * Returns 1 admitted, 0 limit reached, -1 this instance's lease is gone (register again).
+ */
+export const acquireScript = new Script(`
+if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
+local entries = redis.call('HGETALL', KEYS[1])
+local live = {}
+local count = 0
+for i = 1, #entries, 2 do
+  local instance = entries[i + 1]
+  local alive = live[instance]
+  if alive == nil then
+    alive = redis.call('EXISTS', ARGV[4] .. instance) == 1
+    live[instance] = alive
+  end
+  if alive then count = count + 1 else redis.call('HDEL', KEYS[1], entries[i]) end
+end
+if count >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+redis.call('HINCRBY', KEYS[2], 'connections', 1)
+redis.call('HINCRBY', KEYS[3], ARGV[5], 1)
+redis.call('PEXPIRE', KEYS[3], redis.call('PTTL', KEYS[2]))
+return 1
+`)
+
+/**
+ * Frees a connection slot. KEYS: the user's slots, this instance's lease,
+ * this instance's users. ARGV: connection id, user id.
+ */
+export const releaseScript = new Script(`
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 1 and redis.call('EXISTS', KEYS[2]) == 1 then
+  redis.call('HINCRBY', KEYS[2], 'connections', -1)
+  if redis.call('HINCRBY', KEYS[3], ARGV[2], -1) <= 0 then redis.call('HDEL', KEYS[3], ARGV[2]) end
+end
+return 1
+`)
+
+/**
+ * Extends this instance's lease and raises the seq floor.
+ * KEYS: lease, users, seq. ARGV: lease ms, floor.
+ * Returns 0 when the lease had already expired: the instance must register again.
+ */
+export const refreshScript = new Script(RAISE_FLOOR + `
+raise_floor(KEYS[3], tonumber(ARGV[2]))
+if redis.call('PEXPIRE', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+return 1
+`)
+
+/**
+ * (Re)creates this instance's lease from its own state.
+ * KEYS: lease, users, instances, seq. ARGV: instance id, lease ms, connections, started at, floor.
+ */
+export const registerScript = new Script(RAISE_FLOOR + `
+raise_floor(KEYS[4], tonumber(ARGV[5]))
+redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('HSET', KEYS[1], 'connections', ARGV[3], 'started_at', ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('SADD', KEYS[3], ARGV[1])
+return 1
+`)
+
+/**
+ * Cluster totals over live instances; prunes instances whose lease expired.
+ * KEYS: instances, optionally one user's slots. ARGV: instance key prefix, '1' to list users.
+ * Returns { total connections, total users, {id, connections, ...}, {user, connections, ...}, the user's connections }
+ */
+export const totalsScript = new Script(`
+local ids = redis.call('SMEMBERS', KEYS[1])
+local total = 0
+local user_count = 0
+local users = {}
+local instances = {}
+for _, id in ipairs(ids) do
+  local connections = redis.call('HGET', ARGV[1] .. id, 'connections')
+  if connections then
+    total = total + tonumber(connections)
+    instances[#instances + 1] = id
+    instances[#instances + 1] = connections
+    local entries = redis.call('HGETALL', ARGV[1] .. id .. ':users')
+    for i = 1, #entries, 2 do
+      local seen = users[entries[i]]
+      if seen == nil then
+        user_count = user_count + 1
+        users[entries[i]] = tonumber(entries[i + 1])
+      else
+        users[entries[i]] = seen + tonumber(entries[i + 1])
+      end
+    end
+  else
+    redis.call('SREM', KEYS[1], id)
+  end
+end
+local listed = {}
+if ARGV[2] == '1' then
+  for user, count in pairs(users) do
+    listed[#listed + 1] = user
+    listed[#listed + 1] = count
+  end
+end
+local mine = 0
+if #KEYS > 1 then
+  local entries = redis.call('HGETALL', KEYS[2])
+  for i = 1, #entries, 2 do
+    if redis.call('EXISTS', ARGV[1] .. entries[i + 1]) == 1 then mine = mine + 1 end
+  end
+end
+return { total, user_count, instances, listed, mine }
+`)
+
+/**
+ * Takes or keeps the statistics leadership. KEYS: leader. ARGV: instance id, ttl ms.
+ * Returns 1 when this instance leads.
+ */
+export const leadScript = new Script(`
+local current = redis.call('GET', KEYS[1])
+if current == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+if current == false then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+`)
+
+/** Gives up the leadership if held. KEYS: leader. ARGV: instance id. */
+export const resignScript = new Script(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+`)
+
+/**
+ * The cluster-wide event counters.
+ * KEYS: total, day, by type, cameras, last recognition. ARGV: oldest active camera time (ms).
+ */
+export const eventCountersScript = new Script(`
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. ARGV[1])
+return {
+  redis.call('GET', KEYS[1]) or '0',
+  redis.call('HGET', KEYS[2], 'events') or '0',
+  redis.call('HGET', KEYS[2], 'recognitions') or '0',
+  redis.call('GET', KEYS[5]) or '',
+  redis.call('ZCARD', KEYS[4]),
+  redis.call('HGETALL', KEYS[3])
+}
+`)

@@ -1,0 +1,75 @@
+import cluster, { type Worker } from 'node:cluster'
+import { pino } from 'pino'
+import type { Config } from './config.js'
+
+/** A worker that dies this soon after it was started failed to start: restarting it would only loop. */
+const STARTUP_GRACE_MS = 5000
+/** How long the primary waits for its workers to shut down before it kills them. */
+const SHUTDOWN_TIMEOUT_MS = 12_000
+
+/**
+ * WORKERS=N: the primary process forks N workers that each run the whole
+ * service and share one listening port (node:cluster hands out the incoming
+ * connections). They share state through Redis exactly as separate machines
+ * would, so the config check refuses N > 1 without REDIS_URL.
+ *
+ * The primary only supervises: a worker that crashes is replaced, a worker
+ * that fails while starting stops everything (its error is on stderr), and
+ * SIGTERM/SIGINT are passed on so every worker shuts down gracefully.
+ *
+ * @returns true in the primary (the caller must not start the service),
+ *   false in a worker or with WORKERS=1.
+ */
+export function startWorkers (config: Config): boolean {
+  if (config.WORKERS <= 1 || !cluster.isPrimary) return false
+  const log = pino({ level: config.LOG_LEVEL, base: { pid: process.pid, role: 'primary' } })
+  const startedAt = new Map<Worker, number>()
+  let stopping = false
+
+  const fork = (): void => {
+    const worker = cluster.fork()
+    startedAt.set(worker, Date.now())
+  }
+
+  cluster.on('exit', (worker, code, signal) => {
+    const age = Date.now() - (startedAt.get(worker) ?? 0)
+    startedAt.delete(worker)
+    if (stopping) {
+      if (startedAt.size === 0) {
+        log.info('all workers stopped')
+        process.exit(0)
+      }
+      return
+    }
+    if (age < STARTUP_GRACE_MS && code !== 0) {
+      log.error({ workerPid: worker.process.pid, code, signal }, 'a worker failed while starting; stopping the service (see the error above)')
+      stopping = true
+      for (const other of startedAt.keys()) other.process.kill('SIGTERM')
+      if (startedAt.size === 0) process.exit(1)
+      process.exitCode = 1
+      return
+    }
+    log.warn({ workerPid: worker.process.pid, code, signal }, 'a worker exited unexpectedly; starting a replacement')
+    fork()
+  })
+
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (stopping) return
+    stopping = true
+    log.info({ signal, workers: startedAt.size }, 'shutting down: stopping every worker')
+    // Always SIGTERM: after Ctrl-C the workers already got a SIGINT from the
+    // terminal, and a second SIGINT would kill them without a graceful close.
+    for (const worker of startedAt.keys()) worker.process.kill('SIGTERM')
+    setTimeout(() => {
+      log.error({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'workers did not stop in time; killing them')
+      for (const worker of startedAt.keys()) worker.process.kill('SIGKILL')
+      process.exit(1)
+    }, SHUTDOWN_TIMEOUT_MS).unref()
+  }
+  process.once('SIGTERM', () => { shutdown('SIGTERM') })
+  process.once('SIGINT', () => { shutdown('SIGINT') })
+
+  log.info({ workers: config.WORKERS }, `starting ${config.WORKERS} worker processes on port ${config.PORT}`)
+  for (let i = 0; i < config.WORKERS; i++) fork()
+  return true
+}

@@ -1,0 +1,172 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { createServer } from 'node:net'
+import { Redis } from 'ioredis'
+import type { Config } from '../src/config.js'
+import { startServer, TEST_SECRET, type Server } from './helper.js'
+
+type Test = { teardown (fn: () => unknown): void }
+
+/**
+ * Whether `redis-server` can be run here. Locally its tests are skipped
+ * with a message saying how to install it; in CI (CI=true) they must run,
+ * so a missing server fails the test file instead.
+ */
+export const HAVE_REDIS = spawnSync('redis-server', ['--version']).status === 0
+if (!HAVE_REDIS && process.env.CI === 'true') {
+  throw new Error('redis-server is missing and CI=true: the cluster tests must run in CI; install it with `apt-get install redis-server`')
+}
+/** The `skip` option of every test that needs redis-server. */
+export const NEEDS_REDIS = HAVE_REDIS ? false : 'redis-server is not installed: `apt-get install redis-server` (Debian/Ubuntu) to run the cluster tests'
+
+async function freePort (): Promise<number> {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as { port: number }
+  server.close()
+  await once(server, 'close')
+  return port
+}
+
+/** A real redis-server on a free port, without persistence: a restart loses every key. */
+export class RedisServer {
+  readonly port: number
+  #process: ChildProcess | null = null
+
+  private constructor (port: number) {
+    this.port = port
+  }
+
+  static async start (t: Test): Promise<RedisServer> {
+    // Another test file may take the same free port in between: try again on another.
+    for (let attempt = 1; ; attempt++) {
+      const server = new RedisServer(await freePort())
+      t.teardown(() => { server.kill() })
+      try {
+        await server.#spawn()
+        return server
+      } catch (err) {
+        if (attempt === 3) throw err
+      }
+    }
+  }
+
+  get url (): string {
+    return `redis://127.0.0.1:${this.port}`
+  }
+
+  async #spawn (): Promise<void> {
+    const child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+    this.#process = child
+    let output = ''
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (chunk: Buffer) => {
+        output += chunk.toString()
+        if (output.includes('Ready to accept connections')) resolve()
+      })
+      child.once('exit', code => { reject(new Error(`redis-server exited with ${code}: ${output}`)) })
+    })
+  }
+
+  /** Freezes the server (SIGSTOP): connections stay open but nothing answers, like a hung host. */
+  pause (): void {
+    this.#process?.kill('SIGSTOP')
+  }
+
+  resume (): void {
+    this.#process?.kill('SIGCONT')
+  }
+
+  /** Kills the server at once (SIGKILL), as a crash would. */
+  kill (): void {
+    this.#process?.kill('SIGKILL')
+    this.#process = null
+  }
+
+  async stop (): Promise<void> {
+    const child = this.#process
+    if (child === null) return
+    this.#process = null
+    const exited = once(child, 'exit')
+    child.kill('SIGKILL')
+    await exited
+  }
+
+  /** Starts the server again on the same port, empty. */
+  async restart (): Promise<void> {
+    await this.stop()
+    await this.#spawn()
+  }
+
+  /** A plain client for looking at what the service stored. */
+  client (t: Test): Redis {
+    const client = new Redis(this.url, { lazyConnect: false, maxRetriesPerRequest: 1 })
+    client.on('error', () => {})
+    t.teardown(() => { client.disconnect() })
+    return client
+  }
+}
+
+/** An in-process instance of the service on a free port, in cluster mode. */
+export async function startInstance (t: Test, redis: RedisServer, overrides: Partial<Config> = {}, options: Parameters<typeof startServer>[2] = {}): Promise<Server> {
+  return await startServer(t, { REDIS_URL: redis.url, ...overrides }, options)
+}
+
+export interface ChildInstance {
+  child: ChildProcess
+  url: string
+  wsUrl: string
+  port: number
+  /** The addresses in the shape the test helpers take (there is no app object in this process). */
+  server: Server
+  output: () => string
+}
+
+/**
+ * An instance of the service in its own process (`node --import tsx
+ * src/server.ts`), so that a test can kill it with SIGKILL like a crash.
+ */
+export async function spawnInstance (t: Test, env: Record<string, string>): Promise<ChildInstance> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    env: { ...process.env, NODE_ENV: 'test', JWT_SECRET: TEST_SECRET, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  t.teardown(() => { child.kill('SIGKILL') })
+  let output = ''
+  child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString()
+      const match = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(output)
+      if (match !== null) resolve(Number(match[1]))
+    })
+    child.once('exit', code => { reject(new Error(`the instance exited with ${code}: ${output}`)) })
+  })
+  const url = `http://127.0.0.1:${port}`
+  const wsUrl = `ws://127.0.0.1:${port}/api/ws/statistics`
+  const server = { port, url, wsUrl, get app (): never { throw new Error('this instance runs in another process') } } as Server
+  return { child, port, url, wsUrl, server, output: () => output }
+}
+
+/** Kills a process with SIGKILL and waits until it is gone. */
+export async function killHard (child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = once(child, 'exit')
+  child.kill('SIGKILL')
+  await exited
+}
+
+/**
+ * Waits until an asynchronous `condition` holds (for state kept in Redis or
+ * another process), asking again after each answer. Fails after `timeoutMs`.
+ */
+export async function eventually (condition: () => Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!await condition().catch(() => false)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise(resolve => setTimeout(resolve, 10))
+  }
+}

@@ -6,6 +6,7 @@ import { Errors } from './errors.js'
 import { redactingLogMethod, serializeRequest } from './log/redact.js'
 import authPlugin from './plugins/auth.js'
 import configPlugin from './plugins/config.js'
+import dashboardPlugin from './plugins/dashboard.js'
 import hubPlugin from './plugins/hub.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import statsPlugin from './plugins/stats.js'
@@ -95,5 +96,6 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(statisticsRoute)
   await app.register(publishRoutes)
   await app.register(wsStatisticsRoute)
+  await app.register(dashboardPlugin)
   return app
 }

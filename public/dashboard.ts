@@ -88,7 +88,7 @@ function showStatistics (data: Record<string, unknown>, timestamp: string): void
   setText('recognitions-today', formatCount(data.recognitions_today))
   setText('active-cameras', formatCount(data.active_cameras))
   setText('connections', formatCount(data.total_connections))
-  setText('users', formatCount(data.total_users))
+  setText('users', typeof data.total_users === 'number' ? `${formatCount(data.total_users)} ${data.total_users === 1 ? 'user' : 'users'}` : '– users')
   const last = data.last_recognition as { person_name?: unknown, camera_id?: unknown, timestamp?: unknown } | null | undefined
   if (last !== null && typeof last === 'object') {
     setText('last-person', typeof last.person_name === 'string' && last.person_name !== '' ? last.person_name : 'Unknown person')

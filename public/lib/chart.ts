@@ -56,5 +56,5 @@ export function renderBarChart (svg: SVGSVGElement, points: Array<{ start: numbe
   const total = points.reduce((sum, point) => sum + point.count, 0)
   return total === 0
     ? 'No events counted in the last 30 minutes.'
-    : `${total} events in the last 30 minutes; at most ${peak} in one minute; ${points[points.length - 1].count} so far this minute.`
+    : `${total} ${total === 1 ? 'event' : 'events'} in the last 30 minutes; at most ${peak} in one minute; ${points[points.length - 1].count} so far this minute.`
 }

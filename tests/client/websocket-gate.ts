@@ -26,11 +26,12 @@ export class WebSocketGate {
     this.url = url
   }
 
-  static async start (target: string, t: Test): Promise<WebSocketGate> {
+  /** @param addHeaders headers added to every HTTP response (a Content-Security-Policy, say). */
+  static async start (target: string, t: Test, addHeaders: Record<string, string> = {}): Promise<WebSocketGate> {
     const { hostname, port } = new URL(target)
     const server = http.createServer((request, response) => {
       const upstream = http.request({ host: hostname, port, method: request.method, path: request.url, headers: request.headers }, (reply) => {
-        response.writeHead(reply.statusCode ?? 502, reply.headers)
+        response.writeHead(reply.statusCode ?? 502, { ...reply.headers, ...addHeaders })
         reply.pipe(response)
       })
       upstream.on('error', () => { response.destroy() })

@@ -45,6 +45,8 @@ async function listFiles (dir: string): Promise<string[]> {
 }
 
 const FROM_SOURCE = import.meta.url.endsWith('.ts')
+/** The browser client as an ES module, for other pages. */
+export const CLIENT_MODULE = 'assets/statistics-client.js'
 
 async function loadAssets (): Promise<Map<string, Asset>> {
   if (FROM_SOURCE) {
@@ -88,6 +90,11 @@ export default fp(async function dashboardPlugin (app) {
     }
     // Revalidated on every load: a new version of the service is picked up at once.
     reply.header('cache-control', 'no-cache').header('etag', file.etag).header('x-content-type-options', 'nosniff')
+    if (path === CLIENT_MODULE) {
+      // Other sites' pages import the client as a module, which browsers
+      // fetch with CORS. It is a public file without secrets.
+      reply.header('access-control-allow-origin', '*').header('cross-origin-resource-policy', 'cross-origin')
+    }
     if (request.headers['if-none-match'] === file.etag) return await reply.code(304).send()
     return await reply.type(file.type).send(file.body)
   }

@@ -1,4 +1,4 @@
-import { formatMinute } from './format.js'
+import { formatCount, formatMinute } from './format.js'
 
 const SVG = 'http://www.w3.org/2000/svg'
 
@@ -56,5 +56,5 @@ export function renderBarChart (svg: SVGSVGElement, points: Array<{ start: numbe
   const total = points.reduce((sum, point) => sum + point.count, 0)
   return total === 0
     ? 'No events counted in the last 30 minutes.'
-    : `${total} ${total === 1 ? 'event' : 'events'} in the last 30 minutes; at most ${peak} in one minute; ${points[points.length - 1].count} so far this minute.`
+    : `${formatCount(total)} ${total === 1 ? 'event' : 'events'} in the last 30 minutes; at most ${formatCount(peak)} in one minute; ${formatCount(points[points.length - 1].count)} so far this minute.`
 }

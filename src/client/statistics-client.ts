@@ -532,6 +532,7 @@ export class StatisticsClient {
   #startPolling (): void {
     if (this.#polling || this.#closed) return
     this.#polling = true
+    this.#setStatus('polling', null)
     void this.#poll()
   }
 

@@ -95,6 +95,8 @@ t.test('goes live, receives statistics and camera events, and on() returns an un
   const seen: number[] = []
   const off = client.on('camera_event', event => seen.push(event.seq))
   const event = next(client, 'camera_event')
+  // Listening before publishing: the counted update may arrive before the event's await returns.
+  const update = next(client, 'statistics_update', m => m.data.events_total === 1)
   await publishEvent(server, { camera_id: 'cam-1', event_type: 'face_recognized', data: { person_name: 'Ada' } })
   const received = await event
   t.equal(received.camera_id, 'cam-1')
@@ -102,8 +104,7 @@ t.test('goes live, receives statistics and camera events, and on() returns an un
   t.equal(client.lastSeq, received.seq)
   off()
 
-  const update = await next(client, 'statistics_update', m => m.data.events_total === 1)
-  t.equal(update.data.recognitions_today, 1)
+  t.equal((await update).data.recognitions_today, 1)
   t.same(seen, [received.seq], 'the removed handler saw only the first event')
   t.ok(client.lastUpdate instanceof Date)
 })
@@ -184,10 +185,11 @@ t.test('a service restart (1001): reconnects within the restart jitter and re-se
   const delay = (client.nextAttemptAt ?? 0) - Date.now()
   t.ok(delay > FAST.backoffMaxMs && delay <= 500, `the retry is drawn from the restart jitter (${delay} ms), not the backoff`)
 
+  const resubscribed = next(client, 'subscribed', m => m.camera_ids !== null)
   const second = await buildApp(config, { logger: false })
   t.teardown(async () => { await second.close() })
   await second.listen({ port, host: '127.0.0.1' })
-  const subscribed = await next(client, 'subscribed', m => m.camera_ids !== null)
+  const subscribed = await resubscribed
   t.same(subscribed.event_types, ['camera_event'])
   t.same(subscribed.camera_ids, ['cam-2'])
   t.equal(client.status, 'live')

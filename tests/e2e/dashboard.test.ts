@@ -145,5 +145,12 @@ if (!existsSync(CHROMIUM)) {
     const width = await page.evaluate(() => document.documentElement.scrollWidth)
     t.ok(width <= 360, `the page is ${width} px wide`)
     await page.screenshot({ path: join(OUTPUT, 'dashboard-360.png'), fullPage: true })
+
+    for (let i = 2; i <= 105; i++) await publishEvent(server, { camera_id: `cam-${i}`, event_type: 'motion_detected' })
+    await page.locator('#events-today', { hasText: /^105$/ }).waitFor()
+    await page.locator('#feed .feed-item', { hasText: 'cam-105' }).waitFor()
+    t.equal(await page.locator('#feed .feed-item').count(), 100, 'the feed keeps the latest 100')
+    t.match(await page.locator('#feed .feed-item').first().textContent(), /cam-105/)
+    t.match(await page.locator('#feed .feed-item').last().textContent(), /cam-6\b/)
   })
 }

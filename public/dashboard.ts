@@ -60,14 +60,22 @@ function timingOverrides (): Partial<Timings> {
   return timings
 }
 
+/** "in 12 s" until the client's next socket attempt, or "" when none is scheduled. */
+function nextAttempt (): string {
+  const at = client?.nextAttemptAt ?? null
+  if (at === null) return ''
+  const seconds = Math.max(0, Math.ceil((at - Date.now()) / 1000))
+  return seconds === 0 ? ' now' : ` in ${seconds} s`
+}
+
 function showStatus (status: Status, reason: string | null): void {
   badge.dataset.status = status
   badge.textContent = LABELS[status]
   let text = ''
-  if (status === 'connecting' && reason !== null) text = `Reconnecting (${reason}).`
-  if (status === 'polling') text = 'The live connection is unavailable: refreshing the statistics every few seconds and retrying in the background.'
+  if (status === 'connecting' && reason !== null) text = `Reconnecting${nextAttempt()}: ${reason}.`
+  if (status === 'polling') text = `The live connection is unavailable: the statistics are refreshed every few seconds; next try to reconnect${nextAttempt()}.`
   if (status === 'offline' || status === 'unauthorized') text = reason ?? ''
-  detail.textContent = text
+  if (detail.textContent !== text) detail.textContent = text
   detail.hidden = text === ''
 }
 
@@ -157,6 +165,10 @@ byId('change-token').addEventListener('click', () => {
 new ResizeObserver(() => { drawChart() }).observe(chart)
 // The window moves on even when nothing happens.
 setInterval(drawChart, 15_000)
+// The countdown to the next reconnect attempt.
+setInterval(() => {
+  if (client !== null && (client.status === 'connecting' || client.status === 'polling')) showStatus(client.status, client.reason)
+}, 1000)
 drawChart()
 
 const token = takeTokenFromAddressBar() ?? savedToken()

@@ -161,6 +161,11 @@ export function endpoints (base: string | undefined): { ws: string, poll: string
   }
 }
 
+/** Words for a close without a reason (browsers report a lost or refused connection as 1006). */
+function describeClose (code: number): string {
+  return code === CODE.ABNORMAL ? 'the connection was lost or could not be opened' : `the connection closed with code ${code}`
+}
+
 function describeError (err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }
@@ -405,7 +410,7 @@ export class StatisticsClient {
     if (ws !== this.#ws) return
     const wasLive = this.#live
     this.#dropSocket()
-    this.#afterSocketEnd(code, reason !== '' ? reason : `connection closed (${code})`, wasLive)
+    this.#afterSocketEnd(code, reason !== '' ? reason : describeClose(code), wasLive)
   }
 
   /** Decides what follows the end of a socket: a refresh, a stop, or a retry. */

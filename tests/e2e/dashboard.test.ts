@@ -113,6 +113,8 @@ if (!existsSync(CHROMIUM)) {
     await publishEvent(server, { camera_id: 'parking-north', event_type: 'motion_detected' })
     await page.locator('#events-total', { hasText: /^1$/ }).waitFor()
     t.pass('statistics keep coming while polling')
+    t.match(await page.locator('#status-detail').textContent(), /refreshed every few seconds/)
+    await page.screenshot({ path: join(OUTPUT, 'dashboard-polling.png') })
 
     gate.unblock()
     await badge(page, 'live').waitFor()

@@ -7,6 +7,7 @@ import { redactingLogMethod, serializeRequest } from './log/redact.js'
 import authPlugin from './plugins/auth.js'
 import clusterPlugin from './plugins/cluster.js'
 import configPlugin from './plugins/config.js'
+import dashboardPlugin from './plugins/dashboard.js'
 import hubPlugin from './plugins/hub.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import statsPlugin from './plugins/stats.js'
@@ -97,5 +98,6 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(statisticsRoute)
   await app.register(publishRoutes)
   await app.register(wsStatisticsRoute)
+  await app.register(dashboardPlugin)
   return app
 }

@@ -1,0 +1,180 @@
+/**
+ * The dashboard page: wires the statistics client to the cards, the chart,
+ * the live feed and the connection badge. Loaded as an ES module from
+ * /assets/dashboard.js; no inline script or style anywhere, so a strict
+ * Content-Security-Policy applies unchanged.
+ */
+import { connect, DEFAULT_TIMINGS, type StatisticsClient, type Status, type Timings } from '../src/client/index.js'
+import { renderBarChart } from './lib/chart.js'
+import { Feed } from './lib/feed.js'
+import { formatCount, formatTime } from './lib/format.js'
+import { MinuteSeries } from './lib/minute-series.js'
+import { forgetToken, savedToken, saveToken, takeTokenFromAddressBar } from './lib/token-store.js'
+
+declare global {
+  interface Window {
+    /**
+     * Client timings set before this script runs (browser tests shorten the
+     * reconnect and polling delays this way). The defaults apply otherwise.
+     */
+    __dashboardClientOptions?: Partial<Timings>
+  }
+}
+
+const LABELS: Record<Status, string> = {
+  connecting: 'Connecting',
+  live: 'Live',
+  polling: 'Polling',
+  offline: 'Offline',
+  unauthorized: 'Unauthorized'
+}
+
+function byId<T extends Element = HTMLElement> (id: string): T {
+  const node = document.getElementById(id)
+  if (node === null) throw new Error(`the page is missing #${id}`)
+  return node as unknown as T
+}
+
+const badge = byId('status')
+const detail = byId('status-detail')
+const lastUpdate = byId<HTMLTimeElement>('last-update')
+const tokenPanel = byId('token-panel')
+const tokenMessage = byId('token-message')
+const tokenForm = byId<HTMLFormElement>('token-form')
+const tokenInput = byId<HTMLInputElement>('token-input')
+const chart = byId<SVGSVGElement>('chart')
+const chartSummary = byId('chart-summary')
+const announcer = byId('announcer')
+const feed = new Feed(byId<HTMLOListElement>('feed'), byId('feed-empty'))
+const series = new MinuteSeries(30)
+
+let client: StatisticsClient | null = null
+
+function timingOverrides (): Partial<Timings> {
+  const given = window.__dashboardClientOptions ?? {}
+  const timings: Partial<Timings> = {}
+  for (const key of Object.keys(DEFAULT_TIMINGS) as Array<keyof Timings>) {
+    const value = given[key]
+    if (typeof value === 'number' && Number.isFinite(value) && value >= 0) timings[key] = value
+  }
+  return timings
+}
+
+/** "in 12 s" until the client's next socket attempt, or "" when none is scheduled. */
+function nextAttempt (): string {
+  const at = client?.nextAttemptAt ?? null
+  if (at === null) return ''
+  const seconds = Math.max(0, Math.ceil((at - Date.now()) / 1000))
+  return seconds === 0 ? ' now' : ` in ${seconds} s`
+}
+
+function showStatus (status: Status, reason: string | null): void {
+  badge.dataset.status = status
+  badge.textContent = LABELS[status]
+  let text = ''
+  if (status === 'connecting' && reason !== null) text = `Reconnecting${nextAttempt()}: ${reason}.`
+  if (status === 'polling') text = `The live connection is unavailable: the statistics are refreshed every few seconds; next try to reconnect${nextAttempt()}.`
+  if (status === 'offline' || status === 'unauthorized') text = reason ?? ''
+  if (detail.textContent !== text) detail.textContent = text
+  detail.hidden = text === ''
+}
+
+function showLastUpdate (): void {
+  const at = client?.lastUpdate ?? null
+  if (at === null) return
+  lastUpdate.dateTime = at.toISOString()
+  lastUpdate.textContent = formatTime(at)
+}
+
+function setText (id: string, text: string): void {
+  byId(id).textContent = text
+}
+
+function showStatistics (data: Record<string, unknown>, timestamp: string): void {
+  setText('events-today', formatCount(data.events_today))
+  setText('events-total', formatCount(data.events_total))
+  setText('recognitions-today', formatCount(data.recognitions_today))
+  setText('active-cameras', formatCount(data.active_cameras))
+  setText('connections', formatCount(data.total_connections))
+  setText('users', typeof data.total_users === 'number' ? `${formatCount(data.total_users)} ${data.total_users === 1 ? 'user' : 'users'}` : '– users')
+  const last = data.last_recognition as { person_name?: unknown, camera_id?: unknown, timestamp?: unknown } | null | undefined
+  if (last !== null && typeof last === 'object') {
+    setText('last-person', typeof last.person_name === 'string' && last.person_name !== '' ? last.person_name : 'Unknown person')
+    setText('last-where', `${String(last.camera_id ?? '?')} · ${formatTime(String(last.timestamp ?? ''))}`)
+  }
+  if (typeof data.events_total === 'number') {
+    const at = Date.parse(timestamp)
+    series.record(data.events_total, Number.isNaN(at) ? Date.now() : at)
+    drawChart()
+  }
+}
+
+function drawChart (): void {
+  chartSummary.textContent = renderBarChart(chart, series.window(Date.now()))
+}
+
+function announce (text: string): void {
+  announcer.textContent = text
+}
+
+function showTokenPanel (message: string, refused: boolean): void {
+  tokenMessage.textContent = message
+  if (refused) tokenPanel.dataset.refused = ''
+  else delete tokenPanel.dataset.refused
+  tokenPanel.hidden = false
+  tokenInput.focus()
+}
+
+function start (token: string): void {
+  client?.close()
+  tokenPanel.hidden = true
+  const next = connect({ token, ...timingOverrides() })
+  client = next
+  showStatus(next.status, null)
+  next.on('status', ({ status, reason }) => {
+    if (client !== next) return
+    showStatus(status, reason)
+    if (status === 'unauthorized') {
+      forgetToken()
+      showTokenPanel(`The service refused the token: ${reason ?? 'unauthorized'}. Paste a new one.`, true)
+    }
+  })
+  next.on('message', showLastUpdate)
+  next.on('statistics_update', message => { showStatistics(message.data, message.timestamp) })
+  next.on('camera_event', event => { feed.addEvent(event) })
+  next.on('alert', alert => {
+    feed.addAlert(alert)
+    if (alert.level !== 'info') announce(`${alert.level} alert: ${alert.message}`)
+  })
+  next.on('gap', gap => { feed.addGap(gap.from, gap.to) })
+}
+
+tokenForm.addEventListener('submit', event => {
+  event.preventDefault()
+  const token = tokenInput.value.trim()
+  if (token === '') return
+  tokenInput.value = ''
+  saveToken(token)
+  start(token)
+})
+
+byId('change-token').addEventListener('click', () => {
+  showTokenPanel('Paste another access token to reconnect with it.', false)
+})
+
+new ResizeObserver(() => { drawChart() }).observe(chart)
+// The window moves on even when nothing happens.
+setInterval(drawChart, 15_000)
+// The countdown to the next reconnect attempt.
+setInterval(() => {
+  if (client !== null && (client.status === 'connecting' || client.status === 'polling')) showStatus(client.status, client.reason)
+}, 1000)
+drawChart()
+
+const token = takeTokenFromAddressBar() ?? savedToken()
+if (token === null) {
+  showStatus('offline', 'No token yet: paste one below.')
+  showTokenPanel('Paste an access token (a JWT for this service) to see the live statistics.', false)
+} else {
+  start(token)
+}

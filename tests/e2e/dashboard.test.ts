@@ -1,0 +1,158 @@
+import { existsSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import t from 'tap'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { publishEvent, startServer, token, type Server } from '../helper.js'
+import { WebSocketGate } from '../client/websocket-gate.js'
+
+/**
+ * The dashboard in headless Chromium (Debian's package, never a downloaded
+ * browser) against the real service, behind a real proxy that can take the
+ * WebSocket endpoint away while HTTP keeps working.
+ */
+
+const CHROMIUM = '/usr/bin/chromium'
+const OUTPUT = join(import.meta.dirname, 'output')
+/** The strictest policy the page must live with: nothing inline, nothing from elsewhere. */
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+
+interface Setup { server: Server, gate: WebSocketGate }
+interface TestLike { teardown (fn: () => unknown): void, fail (message: string): unknown }
+
+async function setUp (t: TestLike): Promise<Setup> {
+  const server = await startServer(t, { STATS_INTERVAL_MS: 100, RATE_LIMIT_MAX: 0 })
+  const gate = await WebSocketGate.start(server.url, t, { 'content-security-policy': CSP })
+  return { server, gate }
+}
+
+/** A page that fails the test on any script error or policy violation. */
+async function openPage (t: TestLike, browser: Browser, viewport = { width: 1280, height: 900 }): Promise<Page> {
+  const context = await browser.newContext({ viewport })
+  t.teardown(async () => { await context.close() })
+  const page = await context.newPage()
+  page.on('pageerror', err => { t.fail(`script error in the page: ${err.message}`) })
+  page.on('console', message => {
+    if (/Content Security Policy|Refused to/i.test(message.text())) t.fail(`policy violation: ${message.text()}`)
+  })
+  return page
+}
+
+const badge = (page: Page, status: string) => page.locator(`#status[data-status="${status}"]`)
+
+if (!existsSync(CHROMIUM)) {
+  const message = `headless Chromium not found at ${CHROMIUM}: install it with \`apt-get install chromium\` to run the browser tests`
+  if (process.env.CI === 'true') t.fail(message)
+  else t.plan(0, `skipped: ${message}`)
+} else {
+  let browser: Browser
+  t.before(async () => {
+    mkdirSync(OUTPUT, { recursive: true })
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
+    })
+  })
+  t.teardown(async () => { await browser?.close() })
+
+  t.test('loads, goes Live, shows a posted camera event within a second, and counts it', async t => {
+    const { server, gate } = await setUp(t)
+    const page = await openPage(t, browser)
+    await page.goto(`${gate.url}/?token=${token('viewer')}`)
+    await badge(page, 'live').waitFor()
+    t.equal(await page.locator('#status').textContent(), 'Live')
+    t.notMatch(page.url(), /token=/, 'the token left the address bar')
+    t.ok(await page.evaluate(() => sessionStorage.getItem('statistics-dashboard.token')), 'and is kept in sessionStorage')
+    t.equal(await page.locator('#last-update').textContent() === 'never', false, 'the last update time is shown')
+
+    const response = await publishEvent(server, { camera_id: 'lobby-entrance', event_type: 'face_recognized', data: { person_name: 'Ada Lovelace', confidence: 0.97 } })
+    t.equal(response.status, 202)
+    const item = page.locator('#feed .feed-item', { hasText: 'Ada Lovelace' })
+    await item.waitFor({ timeout: 1000 })
+    t.match(await item.textContent(), /Face recognized: Ada Lovelace.*lobby-entrance · 97% confidence/)
+
+    await page.locator('#events-today', { hasText: /^1$/ }).waitFor()
+    t.equal(await page.locator('#recognitions-today').textContent(), '1')
+    t.equal(await page.locator('#last-person').textContent(), 'Ada Lovelace')
+    t.match(await page.locator('#last-where').textContent(), /^lobby-entrance · /)
+    t.equal(await page.locator('#active-cameras').textContent(), '1')
+    t.equal(await page.locator('#connections').textContent(), '1')
+
+    for (const [camera, type, data] of [
+      ['parking-north', 'vehicle_detected', { label: 'car', confidence: 0.91 }],
+      ['warehouse-dock', 'person_detected', { confidence: 0.88 }],
+      ['lobby-entrance', 'face_recognized', { person_name: 'Grace Hopper', confidence: 0.95 }]
+    ] as const) {
+      await publishEvent(server, { camera_id: camera, event_type: type, data })
+    }
+    await fetch(`${server.url}/api/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token('gateway', { roles: ['publisher'] })}` },
+      body: JSON.stringify({ level: 'warning', message: 'Camera server-room stopped sending frames', data: { camera_id: 'server-room' } })
+    })
+    await page.locator('#feed .feed-item[data-kind="alert"]').waitFor()
+    await page.locator('#events-today', { hasText: /^4$/ }).waitFor()
+    t.equal(await page.locator('#feed .feed-item').count(), 5)
+    t.match(await page.locator('#feed .feed-item').first().textContent(), /stopped sending frames/, 'newest on top')
+    t.match(await page.locator('#chart-summary').textContent(), /events in the last 30 minutes/)
+    await page.screenshot({ path: join(OUTPUT, 'dashboard.png'), fullPage: true })
+  })
+
+  t.test('shows Polling while the WebSocket endpoint is unavailable and Live when it returns', async t => {
+    const { server, gate } = await setUp(t)
+    const page = await openPage(t, browser)
+    // Short reconnect and polling delays for this page only; the page's defaults are seconds.
+    await page.addInitScript(() => {
+      window.__dashboardClientOptions = { backoffBaseMs: 50, backoffMaxMs: 200, pollIntervalMs: 200 }
+    })
+    await page.goto(`${gate.url}/?token=${token('viewer')}`)
+    await badge(page, 'live').waitFor()
+
+    gate.block()
+    await badge(page, 'polling').waitFor()
+    t.equal(await page.locator('#status').textContent(), 'Polling')
+    await publishEvent(server, { camera_id: 'parking-north', event_type: 'motion_detected' })
+    await page.locator('#events-total', { hasText: /^1$/ }).waitFor()
+    t.pass('statistics keep coming while polling')
+    t.match(await page.locator('#status-detail').textContent(), /refreshed every few seconds/)
+    await page.screenshot({ path: join(OUTPUT, 'dashboard-polling.png') })
+
+    gate.unblock()
+    await badge(page, 'live').waitFor()
+    t.equal(await page.locator('#status').textContent(), 'Live')
+  })
+
+  t.test('shows Unauthorized for an expired token and asks for another', async t => {
+    const { gate } = await setUp(t)
+    const page = await openPage(t, browser)
+    await page.goto(`${gate.url}/?token=${token('viewer', { ttlMs: -1000 })}`)
+    await badge(page, 'unauthorized').waitFor()
+    t.equal(await page.locator('#status').textContent(), 'Unauthorized')
+    t.match(await page.locator('#status-detail').textContent(), /token expired/)
+    t.ok(await page.locator('#token-input').isVisible(), 'the token form is shown')
+    t.equal(await page.evaluate(() => sessionStorage.getItem('statistics-dashboard.token')), null, 'the refused token is forgotten')
+
+    await page.locator('#token-input').fill(token('viewer'))
+    await page.locator('#token-form button[type="submit"]').click()
+    await badge(page, 'live').waitFor()
+    t.pass('a pasted token connects')
+  })
+
+  t.test('fits a 360 px wide screen without horizontal scrolling', async t => {
+    const { server, gate } = await setUp(t)
+    const page = await openPage(t, browser, { width: 360, height: 740 })
+    await page.goto(`${gate.url}/?token=${token('viewer')}`)
+    await badge(page, 'live').waitFor()
+    await publishEvent(server, { camera_id: 'a-camera-with-a-rather-long-identifier-01', event_type: 'face_recognized', data: { person_name: 'Katherine Johnson' } })
+    await page.locator('#events-today', { hasText: /^1$/ }).waitFor()
+    const width = await page.evaluate(() => document.documentElement.scrollWidth)
+    t.ok(width <= 360, `the page is ${width} px wide`)
+    await page.screenshot({ path: join(OUTPUT, 'dashboard-360.png'), fullPage: true })
+
+    for (let i = 2; i <= 105; i++) await publishEvent(server, { camera_id: `cam-${i}`, event_type: 'motion_detected' })
+    await page.locator('#events-today', { hasText: /^105$/ }).waitFor()
+    await page.locator('#feed .feed-item', { hasText: 'cam-105' }).waitFor()
+    t.equal(await page.locator('#feed .feed-item').count(), 100, 'the feed keeps the latest 100')
+    t.match(await page.locator('#feed .feed-item').first().textContent(), /cam-105/)
+    t.match(await page.locator('#feed .feed-item').last().textContent(), /cam-6\b/)
+  })
+}

@@ -32,7 +32,8 @@ export default fp<{ sources?: StatisticsSource[] }>(async function statsPlugin (
     logger: app.log,
     onChange (snapshot) {
       frame = encode({ type: 'statistics_update', timestamp: snapshot.timestamp, data: snapshot.data })
-      app.hub.broadcastFrame(frame)
+      const sent = app.hub.broadcastFrame(frame)
+      if (sent > 0) app.metrics.sent.inc({ type: 'statistics_update' }, sent)
     }
   })
   app.decorate('statistics', collector)
@@ -45,4 +46,4 @@ export default fp<{ sources?: StatisticsSource[] }>(async function statsPlugin (
     stopCounting()
     await collector.stop()
   })
-}, { name: 'stats', dependencies: ['config', 'hub'] })
+}, { name: 'stats', dependencies: ['config', 'hub', 'metrics'] })

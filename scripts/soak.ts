@@ -80,8 +80,6 @@ class SoakClient {
   ws: WebSocket | null = null
   lastSeq: number | null = null
   stalled = false
-  /** Set while the client itself is closing (churn), so the close is expected. */
-  leaving = false
   stopped = false
 
   constructor (readonly index: number, readonly wsUrl: string) {
@@ -93,10 +91,11 @@ class SoakClient {
     const url = `${this.wsUrl}?token=${token}${this.lastSeq === null ? '' : `&last_seq=${this.lastSeq}`}`
     const ws = new WebSocket(url)
     this.ws = ws
-    this.leaving = false
-    ws.on('message', data => { this.#receive(JSON.parse(data.toString()) as Record<string, unknown>) })
+    // Only the current socket counts: a socket being closed by churn may
+    // still deliver a message or two, which the resumed one also replays.
+    ws.on('message', data => { if (ws === this.ws) this.#receive(JSON.parse(data.toString()) as Record<string, unknown>) })
     ws.on('error', () => {})
-    ws.on('close', (code, reason) => { this.#closed(code, reason.toString()) })
+    ws.on('close', (code, reason) => { if (ws === this.ws) this.#closed(code, reason.toString()) })
     await new Promise<void>((resolve) => {
       ws.once('open', () => { resolve() })
       ws.once('close', () => { resolve() })
@@ -127,7 +126,6 @@ class SoakClient {
   #closed (code: number, reason: string): void {
     this.ws = null
     if (this.stopped) return
-    if (this.leaving) return // churn reconnects on its own schedule
     if (code === 1013) {
       stats.slowConsumerCloses++
     } else {
@@ -143,7 +141,7 @@ class SoakClient {
   churn (): void {
     const ws = this.ws
     if (ws === null || this.stalled || ws.readyState !== WebSocket.OPEN) return
-    this.leaving = true
+    this.ws = null // its close is expected; churn reconnects on its own schedule
     stats.churned++
     if (Math.random() < 0.5) ws.close(1000, 'churn')
     else ws.terminate()
@@ -156,8 +154,8 @@ class SoakClient {
 
   /** Stops reading for a while, like a frozen tab, then reads again. */
   stall (ms: number): void {
-    const socket = (this.ws as unknown as { _socket?: { pause: () => void, resume: () => void } } | null)?._socket
-    if (socket === undefined || this.stalled) return
+    const socket = (this.ws as unknown as { _socket?: { pause: () => void, resume: () => void } | null } | null)?._socket
+    if (socket === undefined || socket === null || this.stalled) return
     this.stalled = true
     stats.stalls++
     socket.pause()

@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import type { Bus } from './bus/bus.js'
+import type { History } from './history/history.js'
 import type { Config } from './config.js'
 import { Errors } from './errors.js'
 import { redactingLogMethod, serializeRequest } from './log/redact.js'
@@ -8,8 +9,12 @@ import authPlugin from './plugins/auth.js'
 import clusterPlugin from './plugins/cluster.js'
 import configPlugin from './plugins/config.js'
 import dashboardPlugin from './plugins/dashboard.js'
+import drainPlugin from './plugins/drain.js'
 import hubPlugin from './plugins/hub.js'
+import metricsPlugin from './plugins/metrics.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
+import resumePlugin from './plugins/resume.js'
+import securityHeadersPlugin from './plugins/security-headers.js'
 import statsPlugin from './plugins/stats.js'
 import websocketPlugin from './plugins/websocket.js'
 import { describeSchemaError, pickSchemaError } from './protocol/schema-errors.js'
@@ -27,6 +32,8 @@ export interface BuildOptions {
   logStream?: NodeJS.WritableStream
   /** The fan-out bus; in memory when omitted. */
   bus?: Bus
+  /** The history kept for resume after reconnect; in memory when omitted. */
+  history?: History
   /** Extra statistics sources. */
   statisticsSources?: StatisticsSource[]
 }
@@ -86,11 +93,15 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   })
 
   await app.register(configPlugin, { config })
+  await app.register(securityHeadersPlugin)
   await app.register(rateLimitPlugin)
   await app.register(authPlugin)
   await app.register(clusterPlugin)
+  await app.register(metricsPlugin)
   await app.register(hubPlugin, { bus: options.bus })
   await app.register(statsPlugin, { sources: options.statisticsSources })
+  await app.register(resumePlugin, { history: options.history })
+  await app.register(drainPlugin)
   await app.register(websocketPlugin)
 
   await app.register(healthRoute)

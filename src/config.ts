@@ -46,6 +46,24 @@ export interface Config {
   REDIS_HISTORY_SIZE: number
   /** Worker processes on one port (node:cluster); more than 1 needs REDIS_URL. */
   WORKERS: number
+  /** Camera events and alerts kept for resume after reconnect (count). */
+  RESUME_HISTORY: number
+  /** Camera events and alerts kept for resume after reconnect (age). */
+  RESUME_WINDOW_MS: number
+  /** How long a new connection's live events wait for a first `resume` message. */
+  RESUME_GRACE_MS: number
+  /** Clients told to reconnect during a drain pick a delay below this. */
+  RECONNECT_SPREAD_MS: number
+  /** A shutdown takes at most this long; connections still open are then dropped. */
+  SHUTDOWN_TIMEOUT_MS: number
+  /** A connection is warned this long before its token expires. */
+  TOKEN_REFRESH_WARNING_MS: number
+  /** Tolerance for `exp`/`nbf`, at the handshake and for live expiry. */
+  JWT_CLOCK_SKEW_MS: number
+  /** Exact browser origins allowed to open a WebSocket; null allows every origin. */
+  ALLOWED_ORIGINS: string[] | null
+  /** When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`. */
+  METRICS_TOKEN: string | null
 }
 
 export class ConfigError extends Error {
@@ -75,7 +93,14 @@ const INTEGERS: IntSpec[] = [
   { name: 'WS_MESSAGE_RATE_LIMIT', def: 20, min: 0, max: 1_000_000, hint: 'messages per second, 0 to disable' },
   { name: 'INSTANCE_LEASE_MS', def: 15_000, min: 300, max: 600_000, hint: 'milliseconds between 300 and 600000' },
   { name: 'REDIS_HISTORY_SIZE', def: 10_000, min: 1, max: 1_000_000, hint: 'a whole number of messages between 1 and 1000000' },
-  { name: 'WORKERS', def: 1, min: 1, max: 256, hint: 'a number of worker processes between 1 and 256' }
+  { name: 'WORKERS', def: 1, min: 1, max: 256, hint: 'a number of worker processes between 1 and 256' },
+  { name: 'RESUME_HISTORY', def: 1000, min: 0, max: 1_000_000, hint: 'messages to keep for resume, 0 to disable resume' },
+  { name: 'RESUME_WINDOW_MS', def: 300_000, min: 1000, max: 86_400_000, hint: 'milliseconds between 1000 and 86400000' },
+  { name: 'RESUME_GRACE_MS', def: 500, min: 0, max: 60_000, hint: 'milliseconds between 0 and 60000 (0: resume only with ?last_seq)' },
+  { name: 'RECONNECT_SPREAD_MS', def: 5000, min: 0, max: 600_000, hint: 'milliseconds between 0 and 600000' },
+  { name: 'SHUTDOWN_TIMEOUT_MS', def: 10_000, min: 100, max: 600_000, hint: 'milliseconds between 100 and 600000' },
+  { name: 'TOKEN_REFRESH_WARNING_MS', def: 60_000, min: 0, max: 86_400_000, hint: 'milliseconds between 0 and 86400000' },
+  { name: 'JWT_CLOCK_SKEW_MS', def: 0, min: 0, max: 600_000, hint: 'milliseconds between 0 and 600000' }
 ]
 
 function readInt (env: Env, spec: IntSpec, problems: string[]): number {
@@ -157,6 +182,29 @@ function readRedisUrl (env: Env, problems: string[]): string | null {
   }
 }
 
+function readOrigins (env: Env, problems: string[]): string[] | null {
+  const raw = env.ALLOWED_ORIGINS
+  if (raw === undefined || raw.trim() === '') return null
+  const origins: string[] = []
+  for (const part of raw.split(',')) {
+    const text = part.trim()
+    if (text === '') continue
+    let origin: string | null = null
+    try {
+      const url = new URL(text)
+      if (url.protocol === 'http:' || url.protocol === 'https:') origin = url.origin
+    } catch {}
+    // Browsers send the origin exactly (scheme://host[:port], no path, no
+    // trailing slash); anything else could never match.
+    if (origin === null || origin !== text) {
+      problems.push(`ALLOWED_ORIGINS entry ${JSON.stringify(text)} is not an origin; write it as the browser sends it, e.g. https://dashboard.example.com or http://localhost:8080`)
+      continue
+    }
+    origins.push(origin)
+  }
+  return origins
+}
+
 function readBool (env: Env, name: string, def: boolean, problems: string[]): boolean {
   const raw = env[name]
   if (raw === undefined || raw.trim() === '') return def
@@ -203,7 +251,16 @@ export function loadConfig (env: Env = process.env): Config {
     REDIS_URL: readRedisUrl(env, problems),
     INSTANCE_LEASE_MS: ints.INSTANCE_LEASE_MS,
     REDIS_HISTORY_SIZE: ints.REDIS_HISTORY_SIZE,
-    WORKERS: ints.WORKERS
+    WORKERS: ints.WORKERS,
+    RESUME_HISTORY: ints.RESUME_HISTORY,
+    RESUME_WINDOW_MS: ints.RESUME_WINDOW_MS,
+    RESUME_GRACE_MS: ints.RESUME_GRACE_MS,
+    RECONNECT_SPREAD_MS: ints.RECONNECT_SPREAD_MS,
+    SHUTDOWN_TIMEOUT_MS: ints.SHUTDOWN_TIMEOUT_MS,
+    TOKEN_REFRESH_WARNING_MS: ints.TOKEN_REFRESH_WARNING_MS,
+    JWT_CLOCK_SKEW_MS: ints.JWT_CLOCK_SKEW_MS,
+    ALLOWED_ORIGINS: readOrigins(env, problems),
+    METRICS_TOKEN: env.METRICS_TOKEN === undefined || env.METRICS_TOKEN.trim() === '' ? null : env.METRICS_TOKEN.trim()
   }
   if (config.WORKERS > 1 && config.REDIS_URL === null) {
     problems.push(`WORKERS=${config.WORKERS} needs REDIS_URL: worker processes share connection limits, seq and statistics through Redis; set REDIS_URL or use WORKERS=1`)

@@ -2,9 +2,6 @@ import { buildApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { startWorkers } from './workers.js'
 
-/** How long a shutdown may take before the process exits anyway. */
-const SHUTDOWN_TIMEOUT_MS = 10_000
-
 function readConfig (): Config {
   try {
     return loadConfig()
@@ -20,8 +17,10 @@ function readConfig (): Config {
 
 /**
  * The only file that listens: reads the configuration, starts the service,
- * and shuts it down gracefully on SIGTERM and SIGINT (every WebSocket gets a
- * close frame 1001, the statistics task stops).
+ * and shuts it down gracefully on SIGTERM and SIGINT: /readyz turns 503, new
+ * WebSockets are refused with 1012, every open one is told `server_restart`
+ * and closed with 1012, then the server closes. The process exits within
+ * SHUTDOWN_TIMEOUT_MS whatever the clients do.
  */
 async function main (): Promise<void> {
   const config = readConfig()
@@ -39,13 +38,15 @@ async function main (): Promise<void> {
   const shutdown = (signal: string): void => {
     if (closing) return
     closing = true
-    app.log.info({ signal }, 'shutting down: closing connections')
+    const timeoutMs = config.SHUTDOWN_TIMEOUT_MS
+    app.log.info({ signal, timeoutMs }, 'shutting down: draining connections')
     const timer = setTimeout(() => {
-      app.log.error({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'shutdown timed out; exiting')
+      app.log.error({ timeoutMs }, 'shutdown timed out; exiting')
       process.exit(1)
-    }, SHUTDOWN_TIMEOUT_MS)
+    }, timeoutMs)
     timer.unref()
-    app.close().then(() => {
+    // Most of the budget goes to the clients; the rest to closing the server.
+    app.drain({ timeoutMs: Math.floor(timeoutMs * 0.8) }).then(async () => { await app.close() }).then(() => {
       app.log.info('shutdown complete')
       process.exit(0)
     }, (err: unknown) => {

@@ -1,5 +1,6 @@
 import { encode } from '../protocol/codec.js'
 import type { SequencedMessage, ServerMessage } from '../protocol/messages.js'
+import type { LiveGate } from './live-gate.js'
 import { Subscription } from './subscription.js'
 
 /**
@@ -28,6 +29,8 @@ export class Member {
   readonly openedAt = Date.now()
   /** Cleared by each heartbeat sweep, set again by the peer's pong. */
   alive = true
+  /** While set, live messages wait in the gate instead of being sent (resume). */
+  gate: LiveGate | null = null
 
   constructor (connection: Connection) {
     this.connection = connection
@@ -131,6 +134,7 @@ export class ConnectionHub {
       : this.#members.values()
     for (const member of targets) {
       if (!member.subscription.wants(message)) continue
+      if (member.gate !== null && member.gate.hold(message)) continue
       frame ??= encode(message)
       member.connection.send(frame)
       sent++
@@ -146,7 +150,10 @@ export class ConnectionHub {
 
   /** Sends an already encoded frame to every connection. */
   broadcastFrame (frame: Buffer): number {
-    for (const member of this.#members.values()) member.connection.send(frame)
+    for (const member of this.#members.values()) {
+      if (member.gate !== null && member.gate.hold(frame)) continue
+      member.connection.send(frame)
+    }
     return this.#members.size
   }
 

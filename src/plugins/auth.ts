@@ -55,7 +55,7 @@ export default fp(async function authPlugin (app) {
     secret: jwt.algorithm === 'HS256' ? jwt.key : { public: jwt.key },
     // Only the algorithm that fits the key is accepted: never "none", never
     // another HMAC variant, never an HMAC signed with a public key.
-    verify: { algorithms: [jwt.algorithm], clockTolerance: 0 },
+    verify: { algorithms: [jwt.algorithm], clockTolerance: app.config.JWT_CLOCK_SKEW_MS },
     sign: jwt.algorithm === 'HS256' ? { algorithm: 'HS256' } : undefined
   })
 

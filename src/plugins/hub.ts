@@ -27,7 +27,13 @@ export default fp<{ bus?: Bus }>(async function hubPlugin (app, options) {
   const slotLimiter: SlotLimiter = cluster?.slots ?? new LocalSlotLimiter(app.config.MAX_CONNECTIONS_PER_USER)
   app.decorate('slotLimiter', slotLimiter)
 
-  const stopListening = bus.onMessage(message => { hub.deliver(message) })
+  const { metrics } = app
+  const stopListening = bus.onMessage(message => {
+    const started = performance.now()
+    const sent = hub.deliver(message)
+    metrics.fanout.observe((performance.now() - started) / 1000)
+    if (sent > 0) metrics.sent.inc({ type: message.type }, sent)
+  })
   const stopHeartbeat = startHeartbeat(hub, app.config.HEARTBEAT_INTERVAL_MS, id => {
     app.log.info({ connectionId: id }, 'terminating connection: no pong since the last heartbeat')
   })
@@ -37,4 +43,4 @@ export default fp<{ bus?: Bus }>(async function hubPlugin (app, options) {
     stopListening()
     await bus.close()
   })
-}, { name: 'hub', dependencies: ['config'] })
+}, { name: 'hub', dependencies: ['config', 'metrics'] })

@@ -40,7 +40,8 @@ export default fp<{ sources?: StatisticsSource[] }>(async function statsPlugin (
     logger: app.log,
     onChange (snapshot) {
       frame = encode({ type: 'statistics_update', timestamp: snapshot.timestamp, data: snapshot.data })
-      app.hub.broadcastFrame(frame)
+      const sent = app.hub.broadcastFrame(frame)
+      if (sent > 0) app.metrics.sent.inc({ type: 'statistics_update' }, sent)
     }
   })
   app.decorate('statistics', collector)
@@ -54,7 +55,7 @@ export default fp<{ sources?: StatisticsSource[] }>(async function statsPlugin (
     stopCounting()
     await collector.stop()
   })
-}, { name: 'stats', dependencies: ['config', 'hub', 'cluster'] })
+}, { name: 'stats', dependencies: ['config', 'hub', 'cluster', 'metrics'] })
 
 /**
  * With REDIS_URL: the counters come from Redis, one instance (the leader)

@@ -34,15 +34,34 @@ export const UnsubscribeMessage = Type.Object({
   camera_ids: Type.Optional(CameraIdList)
 }, { additionalProperties: false })
 
+/**
+ * Resume after reconnect: sent as the first message, asks for every missed
+ * camera event and alert with a greater `seq` (same as `?last_seq=N`).
+ */
+export const ResumeMessage = Type.Object({
+  type: Type.Literal('resume'),
+  last_seq: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
+}, { additionalProperties: false })
+
+/** A fresh token for the open connection (same `sub`), sent before the old one expires. */
+export const AuthMessage = Type.Object({
+  type: Type.Literal('auth'),
+  token: Type.String({ minLength: 1, maxLength: 8192 })
+}, { additionalProperties: false })
+
 export type PingMessage = Static<typeof PingMessage>
 export type SubscribeMessage = Static<typeof SubscribeMessage>
 export type UnsubscribeMessage = Static<typeof UnsubscribeMessage>
-export type ClientMessage = PingMessage | SubscribeMessage | UnsubscribeMessage
+export type ResumeMessage = Static<typeof ResumeMessage>
+export type AuthMessage = Static<typeof AuthMessage>
+export type ClientMessage = PingMessage | SubscribeMessage | UnsubscribeMessage | ResumeMessage | AuthMessage
 
 export const CLIENT_MESSAGES = {
   ping: PingMessage,
   subscribe: SubscribeMessage,
-  unsubscribe: UnsubscribeMessage
+  unsubscribe: UnsubscribeMessage,
+  resume: ResumeMessage,
+  auth: AuthMessage
 } as const
 
 // ---- server -> client -------------------------------------------------------
@@ -56,6 +75,12 @@ export const ConnectionStatusMessage = Type.Object({
   connection_id: Type.Optional(Type.String()),
   user_id: Type.Optional(Type.String()),
   message: Type.Optional(Type.String()),
+  /** `resumed`: how many missed messages were replayed. */
+  replayed: Type.Optional(Type.Integer()),
+  /** `server_restart`: wait this long before reconnecting (spreads the reconnects). */
+  reconnect_in_ms: Type.Optional(Type.Integer()),
+  /** `token_expiring` / `token_refreshed`: when the connection's token expires. */
+  expires_at: Type.Optional(Type.Union([Timestamp, Type.Null()])),
   timestamp: Timestamp
 })
 
@@ -100,7 +125,7 @@ export const SubscribedMessage = Type.Object({
   timestamp: Timestamp
 })
 
-export const ERROR_CODES = ['invalid_json', 'unknown_type', 'invalid_message', 'unsupported_data'] as const
+export const ERROR_CODES = ['invalid_json', 'unknown_type', 'invalid_message', 'unsupported_data', 'invalid_token', 'resume_not_allowed'] as const
 
 export const ErrorMessage = Type.Object({
   type: Type.Literal('error'),

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type WebSocket from 'ws'
+import { TokenExpiry } from '../auth/token-expiry.js'
 import type { Member } from '../hub/connection-hub.js'
 import { MessageRateLimiter } from '../hub/message-rate-limiter.js'
 import { WsConnection } from '../hub/ws-connection.js'
-import { bearerToken } from '../plugins/auth.js'
+import { bearerToken, type Principal } from '../plugins/auth.js'
 import { CloseCode } from '../protocol/close-codes.js'
 import { encode, now, parseClientMessage } from '../protocol/codec.js'
-import type { ClientMessage, ErrorCode } from '../protocol/messages.js'
+import type { AuthMessage, ClientMessage, ErrorCode, ServerMessage } from '../protocol/messages.js'
+import { RESUME_NOT_FIRST } from '../resume/resumer.js'
 
 export const WS_PATH = '/api/ws/statistics'
 
@@ -22,6 +24,18 @@ function tokenOf (request: FastifyRequest): string | undefined {
   return bearerToken(request.headers.authorization)
 }
 
+/** `?last_seq=N`: null when absent, NaN when not a whole number ≥ 0. */
+function lastSeqOf (request: FastifyRequest): number | null {
+  const raw = (request.query as Record<string, unknown> | undefined)?.last_seq
+  if (raw === undefined || raw === '') return null
+  if (typeof raw !== 'string' || !/^\d{1,15}$/.test(raw)) return Number.NaN
+  return Number(raw)
+}
+
+export const ORIGIN_REASON = 'origin not allowed: this page may not connect here; the operator lists allowed origins in ALLOWED_ORIGINS'
+export const DRAINING_REASON = 'server restarting: reconnect in a few seconds'
+export const EXPIRED_REASON = 'token expired: reconnect with a new token, or refresh it with an auth message before it expires'
+
 /**
  * The dashboard endpoint. Refusals complete the upgrade and close at once
  * with a code and a reason, because a browser cannot read an HTTP refusal
@@ -29,7 +43,30 @@ function tokenOf (request: FastifyRequest): string | undefined {
  * upgrade, with HTTP 429 from the rate limiter.
  */
 export default async function wsStatisticsRoute (app: FastifyInstance): Promise<void> {
-  const { config, hub } = app
+  const { config, hub, metrics, resumer } = app
+  const allowedOrigins = config.ALLOWED_ORIGINS === null ? null : new Set(config.ALLOWED_ORIGINS)
+  const tokens = new TokenExpiry({
+    warningMs: config.TOKEN_REFRESH_WARNING_MS,
+    skewMs: config.JWT_CLOCK_SKEW_MS,
+    onWarn (id, expiresAt) {
+      const member = hub.get(id)
+      if (member !== undefined) send(member, { type: 'connection_status', status: 'token_expiring', expires_at: new Date(expiresAt).toISOString(), message: 'send {"type":"auth","token":"<new token>"} before expires_at to stay connected', timestamp: now() })
+    },
+    onExpire (id) {
+      const member = hub.get(id)
+      if (member === undefined) return
+      app.log.info({ connectionId: id, userId: member.connection.userId, closeCode: CloseCode.UNAUTHORIZED }, 'closing connection: token expired')
+      member.connection.close(CloseCode.UNAUTHORIZED, EXPIRED_REASON)
+    }
+  })
+  tokens.start()
+  app.addHook('onClose', async () => { tokens.stop() })
+
+  /** Closes a just-upgraded socket with a code and reason, counted by code. */
+  function refuse (socket: WebSocket, code: number, reason: string): void {
+    metrics.refused.inc({ code: String(code) })
+    socket.close(code, reason)
+  }
   const connectRateLimit = config.WS_CONNECT_RATE_LIMIT > 0
     ? { max: config.WS_CONNECT_RATE_LIMIT, timeWindow: 60_000 }
     : false
@@ -50,10 +87,22 @@ export default async function wsStatisticsRoute (app: FastifyInstance): Promise<
     // Handlers are attached synchronously: a message that arrives before an
     // await would resolve would be lost.
     wsHandler: (socket: WebSocket, request: FastifyRequest) => {
+      // Browsers always send Origin; scripts and servers usually do not, and
+      // are not what an origin check protects against.
+      const origin = request.headers.origin
+      if (allowedOrigins !== null && origin !== undefined && !allowedOrigins.has(origin)) {
+        request.log.info({ closeCode: CloseCode.FORBIDDEN, origin: origin.slice(0, 200) }, 'websocket refused: origin not allowed')
+        refuse(socket, CloseCode.FORBIDDEN, ORIGIN_REASON)
+        return
+      }
+      if (app.draining) {
+        refuse(socket, CloseCode.SERVICE_RESTART, DRAINING_REASON)
+        return
+      }
       const verified = app.verifyToken(tokenOf(request))
       if (!verified.ok) {
         request.log.info({ closeCode: CloseCode.UNAUTHORIZED, reason: verified.reason }, 'websocket refused: unusable token')
-        socket.close(CloseCode.UNAUTHORIZED, verified.reason)
+        refuse(socket, CloseCode.UNAUTHORIZED, verified.reason)
         return
       }
       const { userId } = verified.principal
@@ -79,14 +128,14 @@ export default async function wsStatisticsRoute (app: FastifyInstance): Promise<
         if (!slot.ok) {
           if (slot.reason === 'connection_limit') {
             request.log.info({ userId, closeCode: CloseCode.POLICY_VIOLATION }, 'websocket refused: connection limit reached')
-            socket.close(CloseCode.POLICY_VIOLATION, `connection limit exceeded: ${slot.limit} per user`)
+            refuse(socket, CloseCode.POLICY_VIOLATION, `connection limit exceeded: ${slot.limit} per user`)
           } else {
             request.log.info({ userId, closeCode: CloseCode.TRY_AGAIN_LATER }, 'websocket refused: shared state unavailable')
-            socket.close(CloseCode.TRY_AGAIN_LATER, UNAVAILABLE_REASON)
+            refuse(socket, CloseCode.TRY_AGAIN_LATER, UNAVAILABLE_REASON)
           }
           return
         }
-        const onMessage = admit(socket, request, userId, id)
+        const onMessage = admit(socket, request, verified.principal, id)
         if (onMessage === null) {
           app.slotLimiter.release(userId, id)
           return
@@ -94,7 +143,7 @@ export default async function wsStatisticsRoute (app: FastifyInstance): Promise<
         for (const [data, isBinary] of early) onMessage(data, isBinary)
       }).catch((err: unknown) => {
         request.log.error({ err }, 'websocket refused: the connection could not be admitted')
-        socket.close(CloseCode.TRY_AGAIN_LATER, UNAVAILABLE_REASON)
+        refuse(socket, CloseCode.TRY_AGAIN_LATER, UNAVAILABLE_REASON)
       })
     }
   })
@@ -103,57 +152,110 @@ export default async function wsStatisticsRoute (app: FastifyInstance): Promise<
    * Registers an admitted connection and starts serving it.
    * @returns its message handler, or null when the hub refused it.
    */
-  function admit (socket: WebSocket, request: FastifyRequest, userId: string, id: string): ((data: WebSocket.RawData, isBinary: boolean) => void) | null {
-      const added = hub.add(new WsConnection(id, userId, socket))
-      if (!added.ok) {
-        request.log.info({ userId, closeCode: CloseCode.POLICY_VIOLATION }, 'websocket refused: connection limit reached')
-        socket.close(CloseCode.POLICY_VIOLATION, `connection limit exceeded: ${added.limit} per user`)
-        return null
-      }
-      const member = added.member
-      const log = request.log.child({ userId, connectionId: id })
-      const limiter = new MessageRateLimiter(config.WS_MESSAGE_RATE_LIMIT)
+  function admit (socket: WebSocket, request: FastifyRequest, principal: Principal, id: string): ((data: WebSocket.RawData, isBinary: boolean) => void) | null {
+    const { userId } = principal
+    const added = hub.add(new WsConnection(id, userId, socket))
+    if (!added.ok) {
+      request.log.info({ userId, closeCode: CloseCode.POLICY_VIOLATION }, 'websocket refused: connection limit reached')
+      refuse(socket, CloseCode.POLICY_VIOLATION, `connection limit exceeded: ${added.limit} per user`)
+      return null
+    }
+    const member = added.member
+    const log = request.log.child({ userId, connectionId: id })
+    const limiter = new MessageRateLimiter(config.WS_MESSAGE_RATE_LIMIT)
 
-      socket.on('pong', () => { member.alive = true })
-      const onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
-        if (socket.readyState !== socket.OPEN) return
-        if (!limiter.allow()) {
-          log.info({ closeCode: CloseCode.RATE_LIMITED }, 'closing connection: message rate limit exceeded')
-          socket.close(CloseCode.RATE_LIMITED, rateReason)
-          return
-        }
-        const parsed = parseClientMessage(data as Buffer, isBinary)
-        if (parsed.ok) handle(member, parsed.message)
-        else sendError(member, parsed.code, parsed.message)
+    socket.on('pong', () => { member.alive = true })
+    const onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
+      if (socket.readyState !== socket.OPEN) return
+      if (!limiter.allow()) {
+        log.info({ closeCode: CloseCode.RATE_LIMITED }, 'closing connection: message rate limit exceeded')
+        socket.close(CloseCode.RATE_LIMITED, rateReason)
+        return
       }
-      socket.on('message', onMessage)
-      socket.on('error', (err) => {
-        log.info({ err: err.message }, 'websocket error')
-      })
-      socket.on('close', (code) => {
-        hub.remove(id)
-        app.slotLimiter.release(userId, id)
-        log.info({ closeCode: code, durationMs: Date.now() - member.openedAt }, 'websocket connection closed')
-      })
+      const parsed = parseClientMessage(data as Buffer, isBinary)
+      // Any first message ends the wait for a resume; a resume is taken here.
+      const offered = resumer.offer(member, parsed.ok ? parsed.message : { type: '' })
+      if (offered === 'handled') return
+      if (offered === 'late') {
+        sendError(member, 'resume_not_allowed', RESUME_NOT_FIRST)
+        return
+      }
+      if (parsed.ok) handle(member, parsed.message)
+      else sendError(member, parsed.code, parsed.message)
+    }
+    socket.on('message', onMessage)
+    socket.on('error', (err) => {
+      log.info({ err: err.message }, 'websocket error')
+    })
+    socket.on('close', (code) => {
+      hub.remove(id)
+      app.slotLimiter.release(userId, id)
+      resumer.forget(member)
+      tokens.untrack(id)
+      log.info({ closeCode: code, durationMs: Date.now() - member.openedAt }, 'websocket connection closed')
+    })
 
-      log.info('websocket connection opened')
-      member.connection.send(encode({
-        type: 'connection_status',
-        status: 'connected',
-        connection_id: id,
-        user_id: userId,
-        message: 'WebSocket connection established successfully',
-        timestamp: now()
-      }))
-      const statistics = app.latestStatisticsFrame()
-      if (statistics !== null) member.connection.send(statistics)
-      return onMessage
+    log.info('websocket connection opened')
+    send(member, {
+      type: 'connection_status',
+      status: 'connected',
+      connection_id: id,
+      user_id: userId,
+      message: 'WebSocket connection established successfully',
+      timestamp: now()
+    })
+    const statistics = app.latestStatisticsFrame()
+    if (statistics !== null) {
+      member.connection.send(statistics)
+      metrics.sent.inc({ type: 'statistics_update' })
+    }
+    const lastSeq = lastSeqOf(request)
+    if (Number.isNaN(lastSeq)) {
+      sendError(member, 'invalid_message', 'last_seq must be a whole number >= 0 (the seq of the last message received); connected without resume')
+    }
+    // In the same synchronous step as hub.add: no live message can slip
+    // past the gate before the replay.
+    resumer.open(member, Number.isNaN(lastSeq) ? null : lastSeq)
+    tokens.track(id, principal.expiresAt)
+    return onMessage
+  }
+
+  function send (member: Member, message: ServerMessage): void {
+    member.connection.send(encode(message))
+    metrics.sent.inc({ type: message.type })
+  }
+
+  /** A fresh token for an open connection: same user, valid signature, or the old expiry stands. */
+  function refresh (member: Member, message: AuthMessage): void {
+    const verified = app.verifyToken(message.token)
+    if (!verified.ok) {
+      sendError(member, 'invalid_token', `token refused (${verified.reason}); the current token still expires as announced`)
+      return
+    }
+    if (verified.principal.userId !== member.connection.userId) {
+      sendError(member, 'invalid_token', 'token refused: its sub is another user; a connection keeps its user, so reconnect to switch users')
+      return
+    }
+    const { expiresAt } = verified.principal
+    tokens.track(member.connection.id, expiresAt)
+    send(member, {
+      type: 'connection_status',
+      status: 'token_refreshed',
+      expires_at: expiresAt === null ? null : new Date(expiresAt).toISOString(),
+      timestamp: now()
+    })
   }
 
   function handle (member: Member, message: ClientMessage): void {
     switch (message.type) {
       case 'ping':
-        member.connection.send(encode({ type: 'pong', timestamp: now(), echo: message.timestamp ?? null }))
+        send(member, { type: 'pong', timestamp: now(), echo: message.timestamp ?? null })
+        return
+      case 'auth':
+        refresh(member, message)
+        return
+      case 'resume':
+        // Taken by the resumer when first; never reaches here otherwise.
         return
       case 'subscribe':
         member.subscription.subscribe(message.event_types, message.camera_ids)
@@ -162,10 +264,10 @@ export default async function wsStatisticsRoute (app: FastifyInstance): Promise<
         member.subscription.unsubscribe(message.event_types, message.camera_ids)
         break
     }
-    member.connection.send(encode({ type: 'subscribed', ...member.subscription.toJSON(), timestamp: now() }))
+    send(member, { type: 'subscribed', ...member.subscription.toJSON(), timestamp: now() })
   }
 
   function sendError (member: Member, code: ErrorCode, message: string): void {
-    member.connection.send(encode({ type: 'error', code, message, timestamp: now() }))
+    send(member, { type: 'error', code, message, timestamp: now() })
   }
 }

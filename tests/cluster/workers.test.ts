@@ -29,6 +29,6 @@ t.test('WORKERS=2 runs two worker processes on one port that behave as one servi
 
   const exited = once(service.child, 'exit')
   service.child.kill('SIGTERM')
-  for (const client of clients) t.equal((await client.closed).code, 1001, 'each worker closes its connections with 1001')
+  for (const client of clients) t.equal((await client.closed).code, 1012, 'each worker drains its connections with 1012')
   t.same(await exited, [0, null], 'the primary exits 0 once its workers stopped')
 })

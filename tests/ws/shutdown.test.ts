@@ -1,10 +1,9 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { buildApp } from '../../src/app.js'
-import { Client, connect, testConfig, token, waitFor } from '../helper.js'
+import { connect, testConfig, waitFor } from '../helper.js'
 
 t.test('closing the app closes every connection with 1001 and frees every slot', async t => {
   const app = await buildApp(testConfig({ STATS_INTERVAL_MS: 100 }), { logger: false })
@@ -21,30 +20,6 @@ t.test('closing the app closes every connection with 1001 and frees every slot',
 })
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
-
-t.test('the server process shuts down gracefully on SIGTERM', async t => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: root,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', NODE_ENV: 'test', JWT_SECRET: 'test-secret-with-at-least-32-bytes!!', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'inherit']
-  })
-  t.teardown(() => { child.kill('SIGKILL') })
-  const lines = createInterface({ input: child.stdout! })
-  let address = ''
-  for await (const line of lines) {
-    const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line)
-    if (match !== null) { address = match[1]; break }
-  }
-  t.ok(address, 'the server prints where it listens')
-  const client = await Client.open(`${address.replace('http', 'ws')}/api/ws/statistics?token=${token('a')}`, t)
-  await client.nextOfType('connection_status')
-
-  const exited = once(child, 'exit')
-  child.kill('SIGTERM')
-  t.same(await client.closed, { code: 1001, reason: 'server shutting down' })
-  const [code] = await exited
-  t.equal(code, 0, 'the process exits cleanly')
-})
 
 /** Starts the server process with `env` and waits for it to exit. */
 async function exitOf (env: Record<string, string | undefined>): Promise<{ code: number, stderr: string }> {

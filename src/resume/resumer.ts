@@ -1,0 +1,213 @@
+import { setImmediate as nextTurn } from 'node:timers/promises'
+import type { History } from '../history/history.js'
+import type { Member } from '../hub/connection-hub.js'
+import { LiveGate } from '../hub/live-gate.js'
+import { CloseCode } from '../protocol/close-codes.js'
+import { encode, now } from '../protocol/codec.js'
+import type { SequencedMessage, ServerMessage } from '../protocol/messages.js'
+
+export interface ResumerOptions {
+  history: History
+  /** Live items one member may have waiting while it is gated. */
+  holdLimit: number
+  /** How long a new connection's live messages wait for a first `resume` message; 0 never waits. */
+  graceMs: number
+  /** Replayed messages sent per turn of the event loop, so one big replay never blocks the others. */
+  sliceSize?: number
+  /** The newest `statistics_update` frame, sent after a resync. */
+  statisticsFrame: () => Buffer | null | Promise<Buffer | null>
+  /** Whether the member is still connected (a replay stops for a closed one). */
+  isOpen: (member: Member) => boolean
+  /** Counts frames sent, by message type. */
+  onSent?: (type: string, count: number) => void
+  /** Reports a replay that failed (the history could not be read). */
+  onError?: (member: Member, err: unknown) => void
+}
+
+/** The answer to a `resume` that is not the first message of a connection. */
+export const RESUME_NOT_FIRST = 'resume must be the first message on a new connection; reconnect with ?last_seq=N or send resume right after connecting'
+
+// Replayed messages are the same objects for every client that resumes, so
+// each is encoded once, however many clients replay it.
+const frames = new WeakMap<SequencedMessage, Buffer>()
+function frameOf (message: SequencedMessage): Buffer {
+  let frame = frames.get(message)
+  if (frame === undefined) {
+    frame = encode(message)
+    frames.set(message, frame)
+  }
+  return frame
+}
+
+/** Whether a member may receive a message: its subscription, and alerts for its user or everyone. */
+export function entitled (member: Member, message: SequencedMessage): boolean {
+  if (message.type === 'alert' && message.user_id !== undefined && message.user_id !== member.connection.userId) return false
+  return member.subscription.wants(message)
+}
+
+/**
+ * Resume after reconnect. A connection that names its `last_seq` (in the URL
+ * or as its first message) gets every missed message it is entitled to, in
+ * order, then `connection_status resumed`, then live messages. Live messages
+ * wait in the member's gate meanwhile and are released in the same
+ * synchronous step that ends the replay, without those the replay covered:
+ * nothing twice, nothing out of order.
+ *
+ * A connection without `last_seq` is gated for `graceMs` (or until its first
+ * message), so that a `resume` sent right after connecting still comes
+ * before any live message. The grace deadlines are in opening order, so one
+ * timer serves them all.
+ */
+export class Resumer {
+  readonly #options: ResumerOptions
+  readonly #sliceSize: number
+  /** Members waiting for a first message → their deadline; insertion order is deadline order. */
+  readonly #awaiting = new Map<Member, number>()
+  #timer: NodeJS.Timeout | null = null
+
+  constructor (options: ResumerOptions) {
+    this.#options = options
+    this.#sliceSize = options.sliceSize ?? 100
+  }
+
+  /**
+   * Gates a new member. With `lastSeq` the replay starts now; without, the
+   * member waits up to `graceMs` for a `resume` message.
+   */
+  open (member: Member, lastSeq: number | null): void {
+    if (lastSeq !== null) {
+      this.#gate(member)
+      void this.#replay(member, lastSeq)
+      return
+    }
+    if (this.#options.graceMs <= 0) return
+    this.#gate(member)
+    this.#awaiting.set(member, Date.now() + this.#options.graceMs)
+    this.#schedule()
+  }
+
+  /**
+   * Offers a client message: a `resume` that is first is taken here ("handled");
+   * any other first message releases the waiting live messages and then
+   * goes on to its handler ("pass"). A late `resume` gets "late".
+   */
+  offer (member: Member, message: { type: string, last_seq?: number }): 'handled' | 'pass' | 'late' {
+    const waiting = this.#awaiting.delete(member)
+    if (message.type === 'resume') {
+      if (!waiting) return 'late'
+      void this.#replay(member, message.last_seq ?? 0)
+      return 'handled'
+    }
+    if (waiting) this.#release(member, -1)
+    return 'pass'
+  }
+
+  /** Forgets a closed member. */
+  forget (member: Member): void {
+    this.#awaiting.delete(member)
+    member.gate = null
+  }
+
+  /** Stops the grace timer (shutdown). */
+  stop (): void {
+    if (this.#timer !== null) clearTimeout(this.#timer)
+    this.#timer = null
+    for (const member of this.#awaiting.keys()) this.#release(member, -1)
+    this.#awaiting.clear()
+  }
+
+  #gate (member: Member): void {
+    member.gate = new LiveGate({
+      limit: this.#options.holdLimit,
+      onOverflow: () => {
+        if (this.#awaiting.delete(member)) {
+          // Nobody asked to resume yet: stop waiting rather than hold more.
+          this.#release(member, -1)
+          return true
+        }
+        // A replay is so slow that live messages pile up: the client
+        // resumes again from what it has, with a fresh replay.
+        member.connection.close(CloseCode.TRY_AGAIN_LATER, 'resume fell behind: reconnect with last_seq')
+        return false
+      }
+    })
+  }
+
+  #schedule (): void {
+    if (this.#timer !== null) return
+    const first = this.#awaiting.values().next()
+    if (first.done === true) return
+    this.#timer = setTimeout(() => {
+      this.#timer = null
+      const at = Date.now()
+      for (const [member, deadline] of this.#awaiting) {
+        if (deadline > at) break
+        this.#awaiting.delete(member)
+        this.#release(member, -1)
+      }
+      this.#schedule()
+    }, Math.max(0, first.value - Date.now()))
+    this.#timer.unref()
+  }
+
+  async #replay (member: Member, lastSeq: number): Promise<void> {
+    let missed: SequencedMessage[] | null
+    try {
+      missed = await this.#options.history.since(lastSeq)
+    } catch (err) {
+      this.#options.onError?.(member, err)
+      missed = null
+    }
+    if (!this.#options.isOpen(member)) return
+    if (missed === null) {
+      this.#send(member, { type: 'connection_status', status: 'resync_required', message: `messages after seq ${lastSeq} are no longer kept; reload the current state`, timestamp: now() })
+      const statistics = await this.#options.statisticsFrame()
+      if (!this.#options.isOpen(member)) return
+      if (statistics !== null) this.#sendFrame(member, statistics, 'statistics_update')
+      this.#release(member, -1)
+      return
+    }
+    let replayed = 0
+    let inSlice = 0
+    for (const message of missed) {
+      if (!entitled(member, message)) continue
+      if (inSlice === this.#sliceSize) {
+        inSlice = 0
+        await nextTurn()
+        if (!this.#options.isOpen(member)) return
+      }
+      this.#sendFrame(member, frameOf(message), message.type)
+      replayed++
+      inSlice++
+    }
+    this.#send(member, { type: 'connection_status', status: 'resumed', replayed, timestamp: now() })
+    // Everything up to the newest message the replay looked at is covered,
+    // whether it was sent or not entitled.
+    const covered = missed.length > 0 ? missed[missed.length - 1].seq : lastSeq
+    this.#release(member, covered)
+  }
+
+  /** Sends what the gate held, newer than `coveredSeq`, and opens it, in one synchronous step. */
+  #release (member: Member, coveredSeq: number): void {
+    const gate = member.gate
+    if (gate === null) return
+    member.gate = null
+    for (const item of gate.release(coveredSeq)) {
+      if (Buffer.isBuffer(item)) {
+        // Counted when it was broadcast.
+        member.connection.send(item)
+      } else {
+        this.#sendFrame(member, frameOf(item), item.type)
+      }
+    }
+  }
+
+  #send (member: Member, message: ServerMessage): void {
+    this.#sendFrame(member, encode(message), message.type)
+  }
+
+  #sendFrame (member: Member, frame: Buffer, type: string): void {
+    member.connection.send(frame)
+    this.#options.onSent?.(type, 1)
+  }
+}

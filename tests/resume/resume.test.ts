@@ -1,0 +1,154 @@
+import { once } from 'node:events'
+import { setImmediate as nextTurn } from 'node:timers/promises'
+import t, { type Test as TapTest } from 'tap'
+import { Client, connect, publishEvent, startServer, token, waitFor, type Server } from '../helper.js'
+
+async function publishMany (server: Server, count: number, camera = 'cam-1'): Promise<number[]> {
+  const seqs: number[] = []
+  for (let i = 0; i < count; i++) {
+    const message = await server.app.bus.publish({ type: 'camera_event', timestamp: new Date().toISOString(), camera_id: camera, event_type: 'motion', data: { i } })
+    seqs.push(message.seq)
+  }
+  return seqs
+}
+
+/** Connects, receives one event, then loses the connection without a close handshake. */
+async function connectAndDrop (server: Server, t: TapTest, user = 'alice'): Promise<number> {
+  const client = await connect(server, t, user)
+  const response = await publishEvent(server, { camera_id: 'cam-1', event_type: 'motion' })
+  const { seq } = await response.json() as { seq: number }
+  t.equal((await client.nextOfType('camera_event')).seq, seq)
+  client.ws.terminate()
+  await waitFor(() => server.app.hub.connectionsOf(user) === 0, 'the server to see the dropped socket')
+  return seq
+}
+
+const seqsOf = (messages: Array<Record<string, unknown>>): number[] => messages.filter(m => m.type === 'camera_event' || m.type === 'alert').map(m => m.seq as number)
+
+t.test('reconnecting with ?last_seq replays exactly what was missed, in order, then goes live', async t => {
+  const server = await startServer(t)
+  const lastSeq = await connectAndDrop(server, t)
+  const missed = await publishMany(server, 100)
+
+  const client = await Client.open(`${server.wsUrl}?token=${token('alice')}&last_seq=${lastSeq}`, t)
+  const resumed = await client.next(m => m.type === 'connection_status' && m.status === 'resumed')
+  t.equal(resumed.replayed, 100)
+  t.same(seqsOf(client.messages), missed, 'exactly the 100 missed events, in order, before resumed')
+  t.equal(client.messages[0].status, 'connected', 'connected comes first')
+
+  const [live] = await publishMany(server, 1)
+  t.equal((await client.nextOfType('camera_event')).seq, live, 'then live events')
+  t.same(seqsOf(client.messages), [...missed, live], 'nothing twice')
+})
+
+t.test('events published during the replay are neither lost, doubled nor reordered', async t => {
+  const server = await startServer(t, { RESUME_HISTORY: 5000 })
+  const lastSeq = await connectAndDrop(server, t)
+  await publishMany(server, 1500)
+
+  // Publish on every turn of the event loop while the client resumes; count
+  // those that went out while its replay was still running.
+  let publishing = true
+  let heldDuringReplay = 0
+  const publisher = (async () => {
+    while (publishing) {
+      await server.app.bus.publish({ type: 'camera_event', timestamp: new Date().toISOString(), camera_id: 'cam-2', event_type: 'motion', data: {} })
+      for (const member of server.app.hub.members()) if (member.gate !== null) heldDuringReplay++
+      await nextTurn()
+    }
+  })()
+  const client = await Client.open(`${server.wsUrl}?token=${token('alice')}&last_seq=${lastSeq}`, t)
+  await client.next(m => m.type === 'connection_status' && m.status === 'resumed')
+  // Let some more arrive live, then stop and take the last one.
+  const resumedAt = client.messages.length
+  await client.next((m) => m.type === 'camera_event' && client.messages.indexOf(m) > resumedAt + 20)
+  publishing = false
+  await publisher
+  const [last] = await publishMany(server, 1)
+  await client.next(m => m.seq === last)
+
+  t.ok(heldDuringReplay > 0, 'live events were published while the replay ran')
+  const received = seqsOf(client.messages)
+  const expected = Array.from({ length: last - lastSeq }, (_, i) => lastSeq + 1 + i)
+  t.equal(received.length, expected.length, 'as many as were published since last_seq')
+  t.same(received, expected, 'every seq once, in order')
+})
+
+t.test('a last_seq older than the history gets resync_required and a fresh statistics_update', async t => {
+  const server = await startServer(t, { RESUME_HISTORY: 10 })
+  const lastSeq = await connectAndDrop(server, t)
+  await publishMany(server, 20)
+
+  const client = await Client.open(`${server.wsUrl}?token=${token('alice')}&last_seq=${lastSeq}`, t)
+  await client.next(m => m.type === 'connection_status' && m.status === 'resync_required')
+  const statistics = await client.nextOfType('statistics_update')
+  t.type(statistics.data, 'object')
+  t.same(seqsOf(client.messages), [], 'nothing replayed')
+  const [live] = await publishMany(server, 1)
+  t.equal((await client.nextOfType('camera_event')).seq, live, 'live events flow after a resync')
+})
+
+t.test('a last_seq from before a restart (beyond the newest seq) gets resync_required', async t => {
+  const server = await startServer(t)
+  const client = await Client.open(`${server.wsUrl}?token=${token('alice')}&last_seq=500`, t)
+  await client.next(m => m.type === 'connection_status' && m.status === 'resync_required')
+  t.pass()
+})
+
+t.test('resume sent as the first message replays like ?last_seq', async t => {
+  const server = await startServer(t)
+  const lastSeq = await connectAndDrop(server, t)
+  const missed = await publishMany(server, 30)
+
+  const client = new Client(`${server.wsUrl}?token=${token('alice')}`)
+  t.teardown(() => { client.ws.terminate() })
+  await once(client.ws, 'open')
+  client.send({ type: 'resume', last_seq: lastSeq })
+  const resumed = await client.next(m => m.type === 'connection_status' && m.status === 'resumed')
+  t.equal(resumed.replayed, 30)
+  t.same(seqsOf(client.messages), missed)
+
+  client.send({ type: 'resume', last_seq: lastSeq })
+  const error = await client.nextOfType('error')
+  t.equal(error.code, 'resume_not_allowed', 'a second resume is refused')
+  t.match(error.message, /first message/)
+})
+
+t.test('a resume replays only what the user is entitled to', async t => {
+  const server = await startServer(t)
+  const lastSeq = await connectAndDrop(server, t)
+  const publish = async (body: Record<string, unknown>): Promise<number> =>
+    (await server.app.bus.publish({ type: 'alert', timestamp: new Date().toISOString(), level: 'info', message: 'm', data: {}, ...body })).seq
+  const forAll = await publish({})
+  await publish({ user_id: 'bob' })
+  const forAlice = await publish({ user_id: 'alice' })
+
+  const client = await Client.open(`${server.wsUrl}?token=${token('alice')}&last_seq=${lastSeq}`, t)
+  const resumed = await client.next(m => m.type === 'connection_status' && m.status === 'resumed')
+  t.equal(resumed.replayed, 2)
+  t.same(seqsOf(client.messages), [forAll, forAlice], "bob's alert is not replayed to alice")
+})
+
+t.test('a malformed last_seq gets an error and a plain connection', async t => {
+  const server = await startServer(t)
+  const client = await Client.open(`${server.wsUrl}?token=${token('alice')}&last_seq=abc`, t)
+  const error = await client.nextOfType('error')
+  t.equal(error.code, 'invalid_message')
+  t.match(error.message, /last_seq/)
+  await client.roundTrip()
+})
+
+t.test('a new connection that sends something else first gets live events at once', async t => {
+  const server = await startServer(t, { RESUME_GRACE_MS: 60_000 })
+  const client = await connect(server, t)
+  await client.roundTrip()
+  const [live] = await publishMany(server, 1)
+  t.equal((await client.nextOfType('camera_event')).seq, live)
+})
+
+t.test('a new connection that sends nothing gets live events after the grace period', async t => {
+  const server = await startServer(t, { RESUME_GRACE_MS: 50 })
+  const client = await connect(server, t)
+  const [live] = await publishMany(server, 1)
+  t.equal((await client.nextOfType('camera_event')).seq, live)
+})

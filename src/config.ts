@@ -38,6 +38,9 @@ export interface Config {
   WS_CONNECT_RATE_LIMIT: number
   WS_MESSAGE_RATE_LIMIT: number
   TRUST_PROXY: boolean
+  SLOW_CONSUMER_SOFT_BYTES: number
+  SLOW_CONSUMER_HARD_BYTES: number
+  FANOUT_SLICE_SIZE: number
 }
 
 export class ConfigError extends Error {
@@ -64,7 +67,10 @@ const INTEGERS: IntSpec[] = [
   { name: 'STATS_UPSTREAM_TIMEOUT_MS', def: 2000, min: 10, max: 60_000, hint: 'milliseconds between 10 and 60000' },
   { name: 'RATE_LIMIT_MAX', def: 1000, min: 0, max: 10_000_000, hint: 'requests per minute, 0 to disable' },
   { name: 'WS_CONNECT_RATE_LIMIT', def: 300, min: 0, max: 10_000_000, hint: 'handshakes per minute, 0 to disable' },
-  { name: 'WS_MESSAGE_RATE_LIMIT', def: 20, min: 0, max: 1_000_000, hint: 'messages per second, 0 to disable' }
+  { name: 'WS_MESSAGE_RATE_LIMIT', def: 20, min: 0, max: 1_000_000, hint: 'messages per second, 0 to disable' },
+  { name: 'SLOW_CONSUMER_SOFT_BYTES', def: 1024 * 1024, min: 1024, max: 1024 * 1024 * 1024, hint: 'bytes between 1024 and 1073741824' },
+  { name: 'SLOW_CONSUMER_HARD_BYTES', def: 8 * 1024 * 1024, min: 2048, max: 4 * 1024 * 1024 * 1024, hint: 'bytes between 2048 and 4294967296' },
+  { name: 'FANOUT_SLICE_SIZE', def: 1000, min: 1, max: 1_000_000, hint: 'connections per fan-out slice, between 1 and 1000000' }
 ]
 
 function readInt (env: Env, spec: IntSpec, problems: string[]): number {
@@ -172,7 +178,13 @@ export function loadConfig (env: Env = process.env): Config {
     RATE_LIMIT_MAX: ints.RATE_LIMIT_MAX,
     WS_CONNECT_RATE_LIMIT: ints.WS_CONNECT_RATE_LIMIT,
     WS_MESSAGE_RATE_LIMIT: ints.WS_MESSAGE_RATE_LIMIT,
-    TRUST_PROXY: readBool(env, 'TRUST_PROXY', false, problems)
+    TRUST_PROXY: readBool(env, 'TRUST_PROXY', false, problems),
+    SLOW_CONSUMER_SOFT_BYTES: ints.SLOW_CONSUMER_SOFT_BYTES,
+    SLOW_CONSUMER_HARD_BYTES: ints.SLOW_CONSUMER_HARD_BYTES,
+    FANOUT_SLICE_SIZE: ints.FANOUT_SLICE_SIZE
+  }
+  if (config.SLOW_CONSUMER_HARD_BYTES <= config.SLOW_CONSUMER_SOFT_BYTES) {
+    problems.push(`SLOW_CONSUMER_HARD_BYTES=${config.SLOW_CONSUMER_HARD_BYTES} must be larger than SLOW_CONSUMER_SOFT_BYTES=${config.SLOW_CONSUMER_SOFT_BYTES}`)
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return config

@@ -16,7 +16,11 @@ declare module 'fastify' {
  * the heartbeat that sweeps dead connections out of the hub.
  */
 export default fp<{ bus?: Bus }>(async function hubPlugin (app, options) {
-  const hub = new ConnectionHub({ maxConnectionsPerUser: app.config.MAX_CONNECTIONS_PER_USER })
+  const hub = new ConnectionHub({
+    maxConnectionsPerUser: app.config.MAX_CONNECTIONS_PER_USER,
+    fanoutSliceSize: app.config.FANOUT_SLICE_SIZE,
+    outboundLimits: { softBytes: app.config.SLOW_CONSUMER_SOFT_BYTES, hardBytes: app.config.SLOW_CONSUMER_HARD_BYTES }
+  })
   const bus = options.bus ?? new MemoryBus()
   app.decorate('hub', hub)
   app.decorate('bus', bus)

@@ -32,7 +32,7 @@ export default fp<{ sources?: StatisticsSource[] }>(async function statsPlugin (
     logger: app.log,
     onChange (snapshot) {
       frame = encode({ type: 'statistics_update', timestamp: snapshot.timestamp, data: snapshot.data })
-      app.hub.broadcastFrame(frame)
+      app.hub.broadcastFrame(frame, true)
     }
   })
   app.decorate('statistics', collector)

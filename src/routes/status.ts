@@ -9,7 +9,13 @@ const StatusReply = Type.Object({
   uptime_seconds: Type.Number(),
   timestamp: Type.String(),
   /** Admins only: user id → open connections. */
-  users: Type.Optional(Type.Record(Type.String(), Type.Integer()))
+  users: Type.Optional(Type.Record(Type.String(), Type.Integer())),
+  /** Admins only: frames written inside another frame's write since start. */
+  coalesced: Type.Optional(Type.Integer()),
+  /** Admins only: statistics snapshots replaced by a newer one for a slow connection. */
+  superseded: Type.Optional(Type.Integer()),
+  /** Admins only: connections closed with 1013 because they stopped reading. */
+  slow_consumer_closed: Type.Optional(Type.Integer())
 })
 
 /** Connection counts for operators; the per-user breakdown is for admins only. */
@@ -28,7 +34,14 @@ export default async function statusRoute (app: FastifyInstance): Promise<void> 
       max_connections_per_user: hub.maxConnectionsPerUser,
       uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
       timestamp: new Date().toISOString(),
-      ...(principal.roles.includes('admin') ? { users: hub.users() } : {})
+      ...(principal.roles.includes('admin')
+        ? {
+            users: hub.users(),
+            coalesced: hub.counters.coalesced,
+            superseded: hub.counters.superseded,
+            slow_consumer_closed: hub.counters.slowConsumerClosed
+          }
+        : {})
     }
   })
 }

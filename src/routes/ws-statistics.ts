@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type WebSocket from 'ws'
 import type { Member } from '../hub/connection-hub.js'
 import { MessageRateLimiter } from '../hub/message-rate-limiter.js'
-import { WsConnection } from '../hub/ws-connection.js'
+import { releaseUpgrade, WsConnection } from '../hub/ws-connection.js'
 import { bearerToken } from '../plugins/auth.js'
 import { CloseCode } from '../protocol/close-codes.js'
 import { encode, now, parseClientMessage } from '../protocol/codec.js'
@@ -46,6 +46,7 @@ export default async function wsStatisticsRoute (app: FastifyInstance): Promise<
     // Handlers are attached synchronously: a message that arrives before an
     // await would resolve would be lost.
     wsHandler: (socket: WebSocket, request: FastifyRequest) => {
+      releaseUpgrade(socket)
       const verified = app.verifyToken(tokenOf(request))
       if (!verified.ok) {
         request.log.info({ closeCode: CloseCode.UNAUTHORIZED, reason: verified.reason }, 'websocket refused: unusable token')
@@ -54,7 +55,7 @@ export default async function wsStatisticsRoute (app: FastifyInstance): Promise<
       }
       const { userId } = verified.principal
       const id = randomUUID()
-      const added = hub.add(new WsConnection(id, userId, socket))
+      const added = hub.add(new WsConnection(id, userId, socket, hub.outbound))
       if (!added.ok) {
         request.log.info({ userId, closeCode: CloseCode.POLICY_VIOLATION }, 'websocket refused: connection limit reached')
         socket.close(CloseCode.POLICY_VIOLATION, `connection limit exceeded: ${added.limit} per user`)

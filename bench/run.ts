@@ -30,7 +30,8 @@ const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..')
 const SECRET = 'benchmark-secret-benchmark-secret-0123456789'
 const TARGETS = ['service', 'ws-reference', 'socket.io'] as const
-type Target = typeof TARGETS[number]
+/** `baseline` is the service from another checkout (--baseline DIR), for before/after in one run. */
+type Target = typeof TARGETS[number] | 'baseline'
 const SOCKETS_PER_WORKER = 5000
 
 const { values: args } = parseArgs({
@@ -41,12 +42,13 @@ const { values: args } = parseArgs({
     'sustained-size': { type: 'string' },
     broadcasts: { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
+    baseline: { type: 'string' },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false }
   }
 })
 if (args.help === true) {
-  console.log('usage: npm run bench -- [--quick] [--sizes 1000,5000,15000] [--targets service,ws-reference,socket.io] [--sustained-size 5000] [--broadcasts 10] [--cpu-prof] [--out file.json]')
+  console.log('usage: npm run bench -- [--quick] [--sizes 1000,5000,15000] [--targets service,ws-reference,socket.io] [--sustained-size 5000] [--broadcasts 10] [--cpu-prof] [--baseline DIR] [--out file.json]')
   process.exit(0)
 }
 const sizes = (args.sizes ?? (args.quick === true ? '200,1000' : '1000,5000,15000')).split(',').map(Number)
@@ -55,8 +57,9 @@ if (sizes.some(n => !Number.isInteger(n) || n < 1 || n > 18_000)) {
   process.exit(2)
 }
 const targets = (args.targets ?? TARGETS.join(',')).split(',') as Target[]
+if (args.baseline !== undefined && !targets.includes('baseline')) targets.splice(1, 0, 'baseline')
 for (const target of targets) {
-  if (!TARGETS.includes(target)) {
+  if (!(TARGETS as readonly string[]).includes(target) && !(target === 'baseline' && args.baseline !== undefined)) {
     console.error(`unknown target ${target}; use ${TARGETS.join(', ')}`)
     process.exit(2)
   }
@@ -119,9 +122,9 @@ interface Running { process: ChildProcess, port: number, url: string, dialect: D
 
 async function startTarget (target: Target, label: string): Promise<Running> {
   const port = await freePort()
-  const script = target === 'service' ? join(root, 'src/server.ts') : join(here, 'targets', target === 'ws-reference' ? 'ws-reference.ts' : 'socketio.ts')
+  const script = target === 'service' ? join(root, 'src/server.ts') : target === 'baseline' ? join(args.baseline!, 'src/server.ts') : join(here, 'targets', target === 'ws-reference' ? 'ws-reference.ts' : 'socketio.ts')
   const nodeArgs = ['--expose-gc', '--import', join(here, 'targets/gc-on-signal.mjs'), '--import', 'tsx']
-  if (args['cpu-prof'] === true) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', join(here, 'results'), '--cpu-prof-name', `${label}.cpuprofile`)
+  if (args['cpu-prof'] === true) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', join(here, 'results', `profile-${label}`))
   const child = spawn(process.execPath, [...nodeArgs, script], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'inherit'],

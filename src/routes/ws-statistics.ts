@@ -4,6 +4,7 @@ import type WebSocket from 'ws'
 import type { Member } from '../hub/connection-hub.js'
 import { MessageRateLimiter } from '../hub/message-rate-limiter.js'
 import { releaseUpgrade, WsConnection } from '../hub/ws-connection.js'
+import { lazyChild } from '../log/lazy-child.js'
 import { bearerToken } from '../plugins/auth.js'
 import { CloseCode } from '../protocol/close-codes.js'
 import { encode, now, parseClientMessage } from '../protocol/codec.js'
@@ -62,7 +63,7 @@ export default async function wsStatisticsRoute (app: FastifyInstance): Promise<
         return
       }
       const member = added.member
-      const log = request.log.child({ userId, connectionId: id })
+      const log = lazyChild(app.log, { reqId: request.id, userId, connectionId: id })
       const limiter = new MessageRateLimiter(config.WS_MESSAGE_RATE_LIMIT)
 
       socket.on('pong', () => { member.alive = true })

@@ -246,7 +246,7 @@ async function sustained (running: Running, workers: Worker[]): Promise<number> 
     }
     const complete = [...lowest.values()].every(seq => seq >= lastSeq)
     const p99 = quantile(latencies, 0.99)
-    process.stdout.write(`    ${rate} events/s: delivery p99 ${p99.toFixed(1)} ms${complete ? '' : ' (incomplete)'}\n`)
+    process.stdout.write(`    ${rate} events/s: delivery p50 ${quantile(latencies, 0.5).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${quantile(latencies, 1).toFixed(1)} ms (${latencies.length} samples)${complete ? '' : ' (incomplete)'}\n`)
     if (!complete || !(p99 < 250)) break
     best = rate
     await sleep(500)

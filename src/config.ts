@@ -70,7 +70,7 @@ const INTEGERS: IntSpec[] = [
   { name: 'WS_MESSAGE_RATE_LIMIT', def: 20, min: 0, max: 1_000_000, hint: 'messages per second, 0 to disable' },
   { name: 'SLOW_CONSUMER_SOFT_BYTES', def: 1024 * 1024, min: 1024, max: 1024 * 1024 * 1024, hint: 'bytes between 1024 and 1073741824' },
   { name: 'SLOW_CONSUMER_HARD_BYTES', def: 8 * 1024 * 1024, min: 2048, max: 4 * 1024 * 1024 * 1024, hint: 'bytes between 2048 and 4294967296' },
-  { name: 'FANOUT_SLICE_SIZE', def: 1000, min: 1, max: 1_000_000, hint: 'connections per fan-out slice, between 1 and 1000000' }
+  { name: 'FANOUT_SLICE_SIZE', def: 500, min: 1, max: 1_000_000, hint: 'connections per fan-out slice, between 1 and 1000000' }
 ]
 
 function readInt (env: Env, spec: IntSpec, problems: string[]): number {

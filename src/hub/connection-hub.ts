@@ -52,7 +52,7 @@ export type AddResult =
 export interface HubOptions {
   /** The most connections one user may hold open at once. */
   maxConnectionsPerUser: number
-  /** Connections served per slice of a fan-out before yielding to the event loop (default 1000). */
+  /** Connections served per slice of a fan-out before yielding to the event loop (default 500). */
   fanoutSliceSize?: number
   /** Per-connection outbound limits (SLOW_CONSUMER_SOFT_BYTES / _HARD_BYTES). */
   outboundLimits?: OutboundLimits
@@ -81,7 +81,7 @@ export class ConnectionHub {
     this.#fanout = new Fanout({
       all: () => this.#members.values(),
       ofUser: (userId) => (this.#byUser.get(userId) ?? EMPTY).values()
-    }, options.fanoutSliceSize ?? 1000)
+    }, options.fanoutSliceSize ?? 500)
     this.#fanout.onError = (_err, member) => { member.connection.terminate() }
   }
 

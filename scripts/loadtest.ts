@@ -20,13 +20,13 @@
  * (≤ 25,000 each, the ephemeral ports of one address). Ctrl-C stops it and
  * still prints the table.
  */
-import { execSync, fork, type ChildProcess } from 'node:child_process'
+import { exec, fork, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
+import { parseArgs, promisify } from 'node:util'
 import { signToken } from '../src/auth/sign.js'
 import { DEVELOPMENT_JWT_SECRET } from '../src/config.js'
 import { mergeEncoded, newHistogram, summarize, type Summary } from './loadtest/histogram.js'
@@ -105,11 +105,17 @@ const httpBase = `${wsUrl.protocol === 'wss:' ? 'https' : 'http'}://${wsUrl.host
 
 // ---- tokens ----------------------------------------------------------------
 
-function tokenFor (user: string, roles: string[]): string {
+const run = promisify(exec)
+
+/** A token for `user`: signed here, or printed by --token-cmd ({user} and {roles} replaced). */
+async function tokenFor (user: string, roles: string[]): Promise<string> {
   if (values['token-cmd'] !== undefined) {
     const command = values['token-cmd'].replaceAll('{user}', user).replaceAll('{roles}', roles.join(','))
     try {
-      return execSync(command, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').at(-1)!.trim()
+      const { stdout } = await run(command, { encoding: 'utf8' })
+      const token = stdout.trim().split('\n').at(-1)?.trim() ?? ''
+      if (!/^[\w-]+\.[\w-]+\.[\w-]*$/.test(token)) throw new Error(`its last output line is not a JWT: ${JSON.stringify(token.slice(0, 40))}`)
+      return token
     } catch (err) {
       fail(`--token-cmd failed for user ${user}: ${(err as Error).message.split('\n')[0]}`)
     }
@@ -118,7 +124,7 @@ function tokenFor (user: string, roles: string[]): string {
   return signToken({ sub: user, ...(roles.length > 0 ? { roles } : {}) }, { key, ttlMs: (durationS + 3600) * 1000 })
 }
 
-const adminToken = tokenFor('loadtest-publisher', ['publisher', 'admin'])
+const adminToken = await tokenFor('loadtest-publisher', ['publisher', 'admin'])
 
 async function status (): Promise<Record<string, unknown> | { error: string }> {
   try {
@@ -141,8 +147,15 @@ const minUsers = Math.ceil(connections / perUser)
 const users = values.users === undefined ? Math.max(minUsers, Math.ceil(connections / 5)) : Math.floor(number('users', values.users, 1, MAX_CONNECTIONS))
 if (users < minUsers) fail(`--users ${users} is too few: the service allows ${perUser} connections per user, so ${connections} connections need at least ${minUsers} users`)
 
-const tokens: string[] = []
-for (let i = 0; i < users; i++) tokens.push(tokenFor(`loadtest-${i}`, []))
+// One token per user; --token-cmd runs eight commands at a time.
+const tokens: string[] = new Array<string>(users)
+let nextUser = 0
+await Promise.all(Array.from({ length: values['token-cmd'] === undefined ? 1 : 8 }, async () => {
+  while (nextUser < users) {
+    const i = nextUser++
+    tokens[i] = await tokenFor(`loadtest-${i}`, [])
+  }
+}))
 
 // Addresses first (≤ PER_ADDRESS each), then processes (≤ PER_PROCESS each).
 const addresses = Array.from({ length: addressCount }, (_, i) => addressCount === 1 && !host.startsWith('127.') ? '' : `127.0.0.${i + 1}`)

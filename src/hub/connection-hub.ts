@@ -180,6 +180,15 @@ export class ConnectionHub {
     return this.#members.size
   }
 
+  /**
+   * Resolves once every message delivered or broadcast so far has been
+   * handed to its connections. Fan-out is asynchronous (in slices): await
+   * this before closing connections that must get a last broadcast first.
+   */
+  async fanoutIdle (): Promise<void> {
+    await this.#fanout.idle()
+  }
+
   /** Messages waiting to be fanned out or in progress. */
   get fanoutBacklog (): number {
     return this.#fanout.backlog

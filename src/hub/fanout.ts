@@ -49,6 +49,7 @@ export class Fanout {
   #targets: Iterator<Member> | null = null
   #running = false
   readonly #step = (): void => { this.#run() }
+  #idle: Array<() => void> = []
   onError: (err: unknown, member: Member) => void = () => {}
 
   constructor (source: FanoutSource, sliceSize: number) {
@@ -59,6 +60,12 @@ export class Fanout {
   /** Messages waiting or in progress. */
   get backlog (): number {
     return this.#queue.length + this.#batch.length
+  }
+
+  /** Resolves once every message enqueued so far has been handed to its connections. */
+  async idle (): Promise<void> {
+    if (!this.#running) return
+    await new Promise<void>(resolve => this.#idle.push(resolve))
   }
 
   /** Queues a message; the first slice runs at once when nothing else is in progress. */
@@ -89,6 +96,7 @@ export class Fanout {
       if (this.#targets === null && !this.#nextBatch()) {
         this.#running = false
         this.#batch = []
+        for (const resolve of this.#idle.splice(0)) resolve()
         return
       }
       const targets = this.#targets!

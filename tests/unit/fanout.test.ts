@@ -105,3 +105,15 @@ t.test('batched messages respect subscriptions and per-user alerts, in order', a
   t.same(seqs(all), [messages[0].seq, messages[1].seq, messages[3].seq, messages[4].seq, undefined])
   t.same(seqs(cam2), [messages[1].seq, messages[2].seq, messages[3].seq, undefined])
 })
+
+t.test('fanoutIdle resolves once a broadcast has reached every connection', async t => {
+  const hub = new ConnectionHub({ maxConnectionsPerUser: 100, fanoutSliceSize: 2 })
+  const clients = Array.from({ length: 9 }, (_, i) => new Recorder(`c${i}`, `u${i}`))
+  for (const client of clients) hub.add(client)
+  hub.broadcast({ type: 'connection_status', status: 'server_restart', timestamp: new Date().toISOString() } as never)
+  t.ok(clients[8].received.length === 0, 'the last connection is served in a later slice')
+  await hub.fanoutIdle()
+  for (const client of clients) t.equal(client.received.length, 1)
+  await hub.fanoutIdle()
+  t.pass('resolves at once when idle')
+})

@@ -3,8 +3,8 @@
  * two small reference servers (bench/targets): a bare `ws` server and
  * socket.io. Clients live in separate processes (bench/client-worker.ts).
  *
- *   npm run bench                         # N = 1000, 5000, 15000 (several minutes)
- *   npm run bench -- --quick              # N = 200, 1000: a minute, for development
+ *   npm run bench                         # N = 1000, 5000, 15000 (5 to 10 minutes)
+ *   npm run bench -- --quick              # N = 200, 1000: about 4 minutes, for development
  *   npm run bench -- --sizes 2000 --targets service,ws-reference --sustained-size 2000
  *   npm run bench -- --repeat 2           # every figure the best of two rounds (noisy machines)
  *   npm run bench -- --cpu-prof           # also writes CPU profiles of the targets

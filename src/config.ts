@@ -64,6 +64,9 @@ export interface Config {
   ALLOWED_ORIGINS: string[] | null
   /** When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`. */
   METRICS_TOKEN: string | null
+  SLOW_CONSUMER_SOFT_BYTES: number
+  SLOW_CONSUMER_HARD_BYTES: number
+  FANOUT_SLICE_SIZE: number
 }
 
 export class ConfigError extends Error {
@@ -100,7 +103,10 @@ const INTEGERS: IntSpec[] = [
   { name: 'RECONNECT_SPREAD_MS', def: 5000, min: 0, max: 600_000, hint: 'milliseconds between 0 and 600000' },
   { name: 'SHUTDOWN_TIMEOUT_MS', def: 10_000, min: 100, max: 600_000, hint: 'milliseconds between 100 and 600000' },
   { name: 'TOKEN_REFRESH_WARNING_MS', def: 60_000, min: 0, max: 86_400_000, hint: 'milliseconds between 0 and 86400000' },
-  { name: 'JWT_CLOCK_SKEW_MS', def: 0, min: 0, max: 600_000, hint: 'milliseconds between 0 and 600000' }
+  { name: 'JWT_CLOCK_SKEW_MS', def: 0, min: 0, max: 600_000, hint: 'milliseconds between 0 and 600000' },
+  { name: 'SLOW_CONSUMER_SOFT_BYTES', def: 1024 * 1024, min: 1024, max: 1024 * 1024 * 1024, hint: 'bytes between 1024 and 1073741824' },
+  { name: 'SLOW_CONSUMER_HARD_BYTES', def: 8 * 1024 * 1024, min: 2048, max: 4 * 1024 * 1024 * 1024, hint: 'bytes between 2048 and 4294967296' },
+  { name: 'FANOUT_SLICE_SIZE', def: 500, min: 1, max: 1_000_000, hint: 'connections per fan-out slice, between 1 and 1000000' }
 ]
 
 function readInt (env: Env, spec: IntSpec, problems: string[]): number {
@@ -260,10 +266,16 @@ export function loadConfig (env: Env = process.env): Config {
     TOKEN_REFRESH_WARNING_MS: ints.TOKEN_REFRESH_WARNING_MS,
     JWT_CLOCK_SKEW_MS: ints.JWT_CLOCK_SKEW_MS,
     ALLOWED_ORIGINS: readOrigins(env, problems),
-    METRICS_TOKEN: env.METRICS_TOKEN === undefined || env.METRICS_TOKEN.trim() === '' ? null : env.METRICS_TOKEN.trim()
+    METRICS_TOKEN: env.METRICS_TOKEN === undefined || env.METRICS_TOKEN.trim() === '' ? null : env.METRICS_TOKEN.trim(),
+    SLOW_CONSUMER_SOFT_BYTES: ints.SLOW_CONSUMER_SOFT_BYTES,
+    SLOW_CONSUMER_HARD_BYTES: ints.SLOW_CONSUMER_HARD_BYTES,
+    FANOUT_SLICE_SIZE: ints.FANOUT_SLICE_SIZE
   }
   if (config.WORKERS > 1 && config.REDIS_URL === null) {
     problems.push(`WORKERS=${config.WORKERS} needs REDIS_URL: worker processes share connection limits, seq and statistics through Redis; set REDIS_URL or use WORKERS=1`)
+  }
+  if (config.SLOW_CONSUMER_HARD_BYTES <= config.SLOW_CONSUMER_SOFT_BYTES) {
+    problems.push(`SLOW_CONSUMER_HARD_BYTES=${config.SLOW_CONSUMER_HARD_BYTES} must be larger than SLOW_CONSUMER_SOFT_BYTES=${config.SLOW_CONSUMER_SOFT_BYTES}`)
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return config

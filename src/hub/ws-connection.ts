@@ -1,31 +1,70 @@
+import type { Socket } from 'node:net'
 import WebSocket from 'ws'
 import type { Connection } from './connection-hub.js'
+import { frameText } from './frame.js'
+import type { OutboundFrame } from './outbound-frame.js'
+import { DEFAULT_LIMITS, newCounters, OutboundQueue, type OutboundCounters, type OutboundLimits, type Sink } from './outbound-queue.js'
 
-// One options object for every send: the frames are JSON text, already
-// encoded to UTF-8 bytes once per broadcast.
-const TEXT = { binary: false } as const
+/** Where a connection's outbound queue gets its limits and counts. */
+export interface OutboundOptions {
+  limits: OutboundLimits
+  counters: OutboundCounters
+}
 
-/** A `ws` socket seen through the hub's Connection interface. */
-export class WsConnection implements Connection {
+const SLOW_CONSUMER_CODE = 1013
+const SLOW_CONSUMER_REASON = 'slow consumer'
+
+/** The wire form of a shared frame, computed once and cached on it. */
+function wireOf (frame: OutboundFrame): Buffer {
+  if (frame.wire !== undefined) return frame.wire
+  if (frame.parts === null) return (frame.wire = frameText(frame.payload))
+  const parts = frame.parts.map(wireOf)
+  return (frame.wire = Buffer.concat(parts))
+}
+
+/**
+ * A `ws` socket seen through the hub's Connection interface.
+ *
+ * Data frames bypass ws's per-send framing: the hub hands over a message
+ * framed once (see frame.ts), and the bytes go through this connection's
+ * outbound queue straight to the TCP socket. That is safe because
+ * compression is off, so ws's sender never holds frames back and writes
+ * its own control frames (ping, close) synchronously to the same socket:
+ * the order on the wire is the order of the calls. Data is only written
+ * while the socket is OPEN, never after a close frame.
+ */
+export class WsConnection implements Connection, Sink {
   readonly id: string
   readonly userId: string
   readonly #socket: WebSocket
+  readonly #raw: Socket
+  readonly #queue: OutboundQueue
 
-  constructor (id: string, userId: string, socket: WebSocket) {
+  constructor (id: string, userId: string, socket: WebSocket, outbound: OutboundOptions = { limits: DEFAULT_LIMITS, counters: newCounters() }) {
     this.id = id
     this.userId = userId
     this.#socket = socket
+    this.#raw = (socket as unknown as { _socket: Socket })._socket
+    this.#queue = new OutboundQueue(this, outbound.limits, outbound.counters)
   }
 
   send (frame: Buffer): void {
-    if (this.#socket.readyState === WebSocket.OPEN) this.#socket.send(frame, TEXT)
+    if (this.#socket.readyState === WebSocket.OPEN) this.#queue.push(frameText(frame), false)
+  }
+
+  sendShared (frame: OutboundFrame): void {
+    if (this.#socket.readyState === WebSocket.OPEN) this.#queue.push(wireOf(frame), frame.supersedable)
   }
 
   close (code: number, reason: string): void {
+    // What is due this tick goes out before the close frame.
+    this.#queue.flush()
+    this.#queue.discard()
     this.#socket.close(code, reason)
   }
 
   terminate (): void {
+    this.#queue.discard()
     this.#socket.terminate()
   }
 
@@ -34,6 +73,50 @@ export class WsConnection implements Connection {
   }
 
   get bufferedAmount (): number {
-    return this.#socket.bufferedAmount
+    return this.#socket.bufferedAmount + this.#queue.pendingBytes
   }
+
+  // ---- Sink: the outbound queue's view of the socket ----
+
+  get open (): boolean {
+    return this.#socket.readyState === WebSocket.OPEN
+  }
+
+  get writableLength (): number {
+    return this.#raw.writableLength
+  }
+
+  write (bytes: Buffer): void {
+    this.#raw.write(bytes)
+  }
+
+  onceDrain (callback: () => void): void {
+    this.#raw.once('drain', callback)
+  }
+
+  closeSlow (): void {
+    this.#socket.close(SLOW_CONSUMER_CODE, SLOW_CONSUMER_REASON)
+  }
+}
+
+/**
+ * Lets go of the HTTP upgrade request and response once the socket is a
+ * WebSocket. The net socket still points at the ServerResponse that
+ * @fastify/websocket assigned to it (which points at the request), and the
+ * plugin's 'error' listener closes over request and reply: together several
+ * kilobytes per idle connection. The listener is replaced by one that keeps
+ * the plugin's behaviour (log, then terminate) without holding the request.
+ */
+export function releaseUpgrade (socket: WebSocket, onError?: (err: Error) => void): void {
+  const raw = (socket as unknown as { _socket?: Socket & { _httpMessage?: { detachSocket?: (s: Socket) => void } | null } })._socket
+  const response = raw?._httpMessage
+  if (raw !== undefined && response != null) {
+    response.detachSocket?.(raw)
+    raw._httpMessage = null
+  }
+  socket.removeAllListeners('error')
+  socket.on('error', (err) => {
+    onError?.(err)
+    socket.terminate()
+  })
 }

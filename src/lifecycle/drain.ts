@@ -34,6 +34,8 @@ export const RESTART_REASON = 'server restart: reconnect after reconnect_in_ms'
 export async function drainConnections (hub: ConnectionHub, options: DrainOptions): Promise<DrainResult> {
   const deadline = Date.now() + options.timeoutMs
   const sliceSize = options.sliceSize ?? 500
+  // Messages already being fanned out reach everyone before the restart notice.
+  await hub.fanoutIdle()
   const members = [...hub.members()]
   let told = 0
   for (let i = 0; i < members.length; i += sliceSize) {

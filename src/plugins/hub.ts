@@ -19,21 +19,25 @@ declare module 'fastify' {
  * the heartbeat that sweeps dead connections out of the hub.
  */
 export default fp<{ bus?: Bus }>(async function hubPlugin (app, options) {
-  const hub = new ConnectionHub({ maxConnectionsPerUser: app.config.MAX_CONNECTIONS_PER_USER })
   const cluster = app.hasDecorator('cluster') ? app.cluster : null
+  const { metrics } = app
+  const hub = new ConnectionHub({
+    maxConnectionsPerUser: app.config.MAX_CONNECTIONS_PER_USER,
+    fanoutSliceSize: app.config.FANOUT_SLICE_SIZE,
+    outboundLimits: { softBytes: app.config.SLOW_CONSUMER_SOFT_BYTES, hardBytes: app.config.SLOW_CONSUMER_HARD_BYTES },
+    // Counted per message when its fan-out completes, not per connection.
+    onFanout ({ type, recipients, seconds }) {
+      metrics.fanout.observe(seconds)
+      if (recipients > 0) metrics.sent.inc({ type }, recipients)
+    }
+  })
   const bus = options.bus ?? cluster?.bus ?? new MemoryBus()
   app.decorate('hub', hub)
   app.decorate('bus', bus)
   const slotLimiter: SlotLimiter = cluster?.slots ?? new LocalSlotLimiter(app.config.MAX_CONNECTIONS_PER_USER)
   app.decorate('slotLimiter', slotLimiter)
 
-  const { metrics } = app
-  const stopListening = bus.onMessage(message => {
-    const started = performance.now()
-    const sent = hub.deliver(message)
-    metrics.fanout.observe((performance.now() - started) / 1000)
-    if (sent > 0) metrics.sent.inc({ type: message.type }, sent)
-  })
+  const stopListening = bus.onMessage(message => { hub.deliver(message) })
   const stopHeartbeat = startHeartbeat(hub, app.config.HEARTBEAT_INTERVAL_MS, id => {
     app.log.info({ connectionId: id }, 'terminating connection: no pong since the last heartbeat')
   })

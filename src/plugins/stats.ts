@@ -40,8 +40,7 @@ export default fp<{ sources?: StatisticsSource[] }>(async function statsPlugin (
     logger: app.log,
     onChange (snapshot) {
       frame = encode({ type: 'statistics_update', timestamp: snapshot.timestamp, data: snapshot.data })
-      const sent = app.hub.broadcastFrame(frame)
-      if (sent > 0) app.metrics.sent.inc({ type: 'statistics_update' }, sent)
+      app.hub.broadcastFrame(frame, true)
     }
   })
   app.decorate('statistics', collector)
@@ -74,7 +73,7 @@ async function clusterStatistics (app: FastifyInstance, extra: StatisticsSource[
   app.decorate('latestStatisticsFrame', () => driver?.frame ?? null)
   app.decorate('latestStatistics', () => driver?.latest ?? null)
   app.addHook('onReady', async () => {
-    driver = await cluster.startStatistics(collector, app.config.STATS_INTERVAL_MS, frame => { app.hub.broadcastFrame(frame) })
+    driver = await cluster.startStatistics(collector, app.config.STATS_INTERVAL_MS, frame => { app.hub.broadcastFrame(frame, true) })
   })
   app.addHook('onClose', async () => { await driver?.stop() })
 }

@@ -1,4 +1,4 @@
-import { setImmediate as nextTurn } from 'node:timers/promises'
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises'
 import type { History } from '../history/history.js'
 import type { Member } from '../hub/connection-hub.js'
 import { LiveGate } from '../hub/live-gate.js'
@@ -14,6 +14,12 @@ export interface ResumerOptions {
   graceMs: number
   /** Replayed messages sent per turn of the event loop, so one big replay never blocks the others. */
   sliceSize?: number
+  /**
+   * A replay waits while the connection has more than this many bytes
+   * queued, so a slow reader gets its replay at its own pace rather than
+   * tripping the slow-consumer limit (SLOW_CONSUMER_SOFT_BYTES).
+   */
+  backlogBytes?: number
   /** The newest `statistics_update` frame, sent after a resync. */
   statisticsFrame: () => Buffer | null | Promise<Buffer | null>
   /** Whether the member is still connected (a replay stops for a closed one). */
@@ -61,6 +67,7 @@ export function entitled (member: Member, message: SequencedMessage): boolean {
 export class Resumer {
   readonly #options: ResumerOptions
   readonly #sliceSize: number
+  readonly #backlogBytes: number
   /** Members waiting for a first message → their deadline; insertion order is deadline order. */
   readonly #awaiting = new Map<Member, number>()
   #timer: NodeJS.Timeout | null = null
@@ -68,6 +75,7 @@ export class Resumer {
   constructor (options: ResumerOptions) {
     this.#options = options
     this.#sliceSize = options.sliceSize ?? 100
+    this.#backlogBytes = options.backlogBytes ?? Number.POSITIVE_INFINITY
   }
 
   /**
@@ -171,9 +179,10 @@ export class Resumer {
     let inSlice = 0
     for (const message of missed) {
       if (!entitled(member, message)) continue
-      if (inSlice === this.#sliceSize) {
+      if (inSlice === this.#sliceSize || member.connection.bufferedAmount > this.#backlogBytes) {
         inSlice = 0
         await nextTurn()
+        while (this.#options.isOpen(member) && member.connection.bufferedAmount > this.#backlogBytes) await sleep(10)
         if (!this.#options.isOpen(member)) return
       }
       this.#sendFrame(member, frameOf(message), message.type)
@@ -192,10 +201,13 @@ export class Resumer {
     const gate = member.gate
     if (gate === null) return
     member.gate = null
+    // Live messages up to here reach the member through the replay; the
+    // fan-out skips them (with a shared bus they can arrive after it).
+    if (coveredSeq > member.resumedThrough) member.resumedThrough = coveredSeq
     for (const item of gate.release(coveredSeq)) {
       if (Buffer.isBuffer(item)) {
-        // Counted when it was broadcast.
-        member.connection.send(item)
+        // Broadcast frames are statistics snapshots.
+        this.#sendFrame(member, item, 'statistics_update')
       } else {
         this.#sendFrame(member, frameOf(item), item.type)
       }

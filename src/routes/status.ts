@@ -13,12 +13,24 @@ const StatusReply = Type.Object({
   /** With REDIS_URL, admins only: instance id → open connections. */
   instances: Type.Optional(Type.Record(Type.String(), Type.Integer())),
   /** With REDIS_URL: true when Redis is unreachable and the counts are this instance's own. */
-  stale: Type.Optional(Type.Boolean())
+  stale: Type.Optional(Type.Boolean()),
+  /** Admins only: frames written inside another frame's write since start. */
+  coalesced: Type.Optional(Type.Integer()),
+  /** Admins only: statistics snapshots replaced by a newer one for a slow connection. */
+  superseded: Type.Optional(Type.Integer()),
+  /** Admins only: connections closed with 1013 because they stopped reading. */
+  slow_consumer_closed: Type.Optional(Type.Integer())
 })
 
 /** Connection counts for operators; the per-user breakdown is for admins only. */
 export default async function statusRoute (app: FastifyInstance): Promise<void> {
   const startedAt = Date.now()
+  /** This instance's slow-consumer counters (admins only). */
+  const outboundCounters = (): { coalesced: number, superseded: number, slow_consumer_closed: number } => ({
+    coalesced: app.hub.counters.coalesced,
+    superseded: app.hub.counters.superseded,
+    slow_consumer_closed: app.hub.counters.slowConsumerClosed
+  })
   app.get('/api/ws/status', {
     onRequest: app.authenticate,
     schema: { response: { 200: StatusReply } }
@@ -38,7 +50,7 @@ export default async function statusRoute (app: FastifyInstance): Promise<void> 
           uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
           timestamp: new Date().toISOString(),
           stale: false,
-          ...(admin ? { users: totals.users, instances: totals.instances } : {})
+          ...(admin ? { users: totals.users, instances: totals.instances, ...outboundCounters() } : {})
         }
       }
     }
@@ -49,7 +61,7 @@ export default async function statusRoute (app: FastifyInstance): Promise<void> 
       max_connections_per_user: hub.maxConnectionsPerUser,
       uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
       timestamp: new Date().toISOString(),
-      ...(admin ? { users: hub.users() } : {}),
+      ...(admin ? { users: hub.users(), ...outboundCounters() } : {}),
       ...(cluster !== null ? { stale: true } : {})
     }
   })

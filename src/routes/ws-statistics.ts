@@ -4,7 +4,8 @@ import type WebSocket from 'ws'
 import { TokenExpiry } from '../auth/token-expiry.js'
 import type { Member } from '../hub/connection-hub.js'
 import { MessageRateLimiter } from '../hub/message-rate-limiter.js'
-import { WsConnection } from '../hub/ws-connection.js'
+import { releaseUpgrade, WsConnection } from '../hub/ws-connection.js'
+import { lazyChild } from '../log/lazy-child.js'
 import { bearerToken, type Principal } from '../plugins/auth.js'
 import { CloseCode } from '../protocol/close-codes.js'
 import { encode, now, parseClientMessage } from '../protocol/codec.js'
@@ -87,6 +88,9 @@ export default async function wsStatisticsRoute (app: FastifyInstance): Promise<
     // Handlers are attached synchronously: a message that arrives before an
     // await would resolve would be lost.
     wsHandler: (socket: WebSocket, request: FastifyRequest) => {
+      // Nothing below needs the upgrade request once it is read here; letting
+      // go of it saves memory on every idle connection.
+      releaseUpgrade(socket)
       // Browsers always send Origin; scripts and servers usually do not, and
       // are not what an origin check protects against.
       const origin = request.headers.origin
@@ -154,14 +158,14 @@ export default async function wsStatisticsRoute (app: FastifyInstance): Promise<
    */
   function admit (socket: WebSocket, request: FastifyRequest, principal: Principal, id: string): ((data: WebSocket.RawData, isBinary: boolean) => void) | null {
     const { userId } = principal
-    const added = hub.add(new WsConnection(id, userId, socket))
+    const added = hub.add(new WsConnection(id, userId, socket, hub.outbound))
     if (!added.ok) {
       request.log.info({ userId, closeCode: CloseCode.POLICY_VIOLATION }, 'websocket refused: connection limit reached')
       refuse(socket, CloseCode.POLICY_VIOLATION, `connection limit exceeded: ${added.limit} per user`)
       return null
     }
     const member = added.member
-    const log = request.log.child({ userId, connectionId: id })
+    const log = lazyChild(app.log, { reqId: request.id, userId, connectionId: id })
     const limiter = new MessageRateLimiter(config.WS_MESSAGE_RATE_LIMIT)
 
     socket.on('pong', () => { member.alive = true })
@@ -169,7 +173,7 @@ export default async function wsStatisticsRoute (app: FastifyInstance): Promise<
       if (socket.readyState !== socket.OPEN) return
       if (!limiter.allow()) {
         log.info({ closeCode: CloseCode.RATE_LIMITED }, 'closing connection: message rate limit exceeded')
-        socket.close(CloseCode.RATE_LIMITED, rateReason)
+        member.connection.close(CloseCode.RATE_LIMITED, rateReason)
         return
       }
       const parsed = parseClientMessage(data as Buffer, isBinary)

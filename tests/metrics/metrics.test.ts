@@ -29,7 +29,7 @@ t.test('GET /metrics reports connections, users, refusals, messages by type, fan
   t.equal(value(text, 'push_messages_sent_total{type="pong"}'), 1)
   t.equal(value(text, 'push_messages_sent_total{type="camera_event"}'), 3, 'the event went to three connections')
   t.equal(value(text, 'push_fanout_duration_seconds_count'), 1, 'one fan-out timed')
-  t.equal(value(text, 'push_coalesced_total'), 0)
+  t.equal(value(text, 'push_coalesced_total'), server.app.hub.counters.coalesced, 'the hub\'s coalesced writes')
   t.equal(value(text, 'push_slow_consumer_closed_total'), 0)
   t.match(text, /^nodejs_eventloop_lag_p99_seconds \d/m, 'event-loop delay')
   t.match(text, /^process_resident_memory_bytes \d/m, 'process metrics')

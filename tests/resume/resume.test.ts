@@ -152,3 +152,29 @@ t.test('a new connection that sends nothing gets live events after the grace per
   const [live] = await publishMany(server, 1)
   t.equal((await client.nextOfType('camera_event')).seq, live)
 })
+
+t.test('a replay to a client that reads slowly waits for it instead of closing it as a slow consumer', async t => {
+  const soft = 64 * 1024
+  const server = await startServer(t, { SLOW_CONSUMER_SOFT_BYTES: soft, SLOW_CONSUMER_HARD_BYTES: 4 * soft })
+  const lastSeq = await connectAndDrop(server, t)
+  const missed: number[] = []
+  // 600 events of 32 KB: about 20 MB to replay, more than the kernel's socket buffers hold.
+  for (let i = 0; i < 600; i++) {
+    missed.push((await server.app.bus.publish({ type: 'camera_event', timestamp: new Date().toISOString(), camera_id: 'cam-1', event_type: 'motion', data: { pad: 'x'.repeat(32 * 1024) } })).seq)
+  }
+  const client = new Client(`${server.wsUrl}?token=${token('alice')}&last_seq=${lastSeq}`)
+  t.teardown(() => { client.ws.terminate() })
+  await once(client.ws, 'open')
+  // The client stops reading as soon as it is connected, so the replay backs up.
+  const raw = (client.ws as unknown as { _socket: import('node:net').Socket })._socket
+  raw.pause()
+  await waitFor(() => [...server.app.hub.members()].some(m => m.connection.bufferedAmount > soft), 'the replay to back up')
+  // Give the replay many turns of the event loop to push on (without
+  // backpressure it would cross the hard limit within one).
+  for (let i = 0; i < 20 && server.app.hub.counters.slowConsumerClosed === 0; i++) await new Promise(resolve => setTimeout(resolve, 10))
+  raw.resume()
+  const resumed = await client.next(m => m.type === 'connection_status' && m.status === 'resumed')
+  t.equal(resumed.replayed, 600)
+  t.same(seqsOf(client.messages), missed, 'every missed event arrived, in order')
+  t.equal(server.app.hub.counters.slowConsumerClosed, 0, 'the replay never tripped the slow-consumer limit')
+})

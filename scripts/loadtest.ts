@@ -1,0 +1,351 @@
+/**
+ * `npm run loadtest`: opens many authenticated WebSocket connections to a
+ * running service on this machine and reports what sizing a deployment
+ * needs: connection success, handshake and first-message times, delivery
+ * latency of events it publishes itself, throughput, missing events and the
+ * service's status before and after.
+ *
+ *   npm run loadtest -- --url ws://127.0.0.1:8000/api/ws/statistics \
+ *     --connections 5000 --ramp 500 --duration 30 --publish-rate 10
+ *
+ * Tokens are signed with --secret (or JWT_SECRET, or the development
+ * secret), or obtained from --token-cmd, a shell command run once per user
+ * with {user} and {roles} replaced, e.g.
+ *   --token-cmd 'npm run -s token -- --user {user} --roles {roles}'
+ *
+ * It only targets this machine (127.0.0.0/8, localhost, ::1) unless
+ * --allow-remote is given, and it is bounded: at most 100,000 connections
+ * and one hour. Sockets are spread over worker processes (≤ 18,000 each,
+ * the open-file limit) and over source addresses 127.0.0.1, .2, …
+ * (≤ 25,000 each, the ephemeral ports of one address). Ctrl-C stops it and
+ * still prints the table.
+ */
+import { exec, fork, type ChildProcess } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import { writeFileSync } from 'node:fs'
+import { isIP } from 'node:net'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs, promisify } from 'node:util'
+import { signToken } from '../src/auth/sign.js'
+import { DEVELOPMENT_JWT_SECRET } from '../src/config.js'
+import { mergeEncoded, newHistogram, summarize, type Summary } from './loadtest/histogram.js'
+import type { Assignment, FromWorker, ToWorker, WorkerProgress, WorkerReport } from './loadtest/protocol.js'
+
+const MAX_CONNECTIONS = 100_000
+const MAX_DURATION_S = 3600
+// Overridable only to try the spreading with few sockets.
+const PER_PROCESS = Number(process.env.LOADTEST_PER_PROCESS ?? 18_000)
+const PER_ADDRESS = Number(process.env.LOADTEST_PER_ADDRESS ?? 25_000)
+const USAGE = `usage: npm run loadtest -- --url ws://127.0.0.1:8000/api/ws/statistics [--connections 1000] [--users N/5]
+  [--secret S | --token-cmd 'cmd with {user} {roles}'] [--ramp 200] [--duration 30] [--publish-rate 5]
+  [--out report.json] [--allow-remote]`
+
+function fail (message: string): never {
+  console.error(`loadtest: ${message}`)
+  console.error(USAGE)
+  process.exit(2)
+}
+
+const OPTIONS = {
+      url: { type: 'string', default: 'ws://127.0.0.1:8000/api/ws/statistics' },
+      connections: { type: 'string', default: '1000' },
+      users: { type: 'string' },
+      secret: { type: 'string' },
+      'token-cmd': { type: 'string' },
+      ramp: { type: 'string', default: '200' },
+      duration: { type: 'string', default: '30' },
+      'publish-rate': { type: 'string', default: '5' },
+      out: { type: 'string' },
+      'allow-remote': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false }
+} as const
+function parse (): ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'] {
+  try {
+    return parseArgs({ options: OPTIONS }).values
+  } catch (err) {
+    fail((err as Error).message)
+  }
+}
+const values = parse()
+if (values.help === true) {
+  console.log(USAGE)
+  process.exit(0)
+}
+
+function number (name: string, text: string, min: number, max: number): number {
+  const value = Number(text)
+  if (!Number.isFinite(value) || value < min || value > max) fail(`--${name} ${JSON.stringify(text)} must be a number between ${min} and ${max}`)
+  return value
+}
+const connections = Math.floor(number('connections', values.connections!, 1, MAX_CONNECTIONS))
+const ramp = number('ramp', values.ramp!, 1, 100_000)
+const durationS = number('duration', values.duration!, 1, MAX_DURATION_S)
+const publishRate = number('publish-rate', values['publish-rate']!, 0, 10_000)
+if (values.secret !== undefined && values['token-cmd'] !== undefined) fail('pass either --secret or --token-cmd, not both')
+
+let wsUrl: URL
+try {
+  wsUrl = new URL(values.url!.replace(/^http/, 'ws'))
+} catch {
+  fail(`--url ${JSON.stringify(values.url)} is not a URL; use e.g. ws://127.0.0.1:8000/api/ws/statistics`)
+}
+if (wsUrl.protocol !== 'ws:' && wsUrl.protocol !== 'wss:') fail('--url must be a ws:// (or wss://) URL')
+const host = wsUrl.hostname.replace(/^\[|\]$/g, '')
+const loopback = host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'))
+if (!loopback && values['allow-remote'] !== true) {
+  fail(`refusing to load-test ${host}: only this machine (127.0.0.0/8, localhost, ::1) is a target unless you pass --allow-remote for a host you are responsible for`)
+}
+// Several source addresses only work towards loopback (127.0.0.x can only reach 127.0.0.x).
+const addressCount = Math.ceil(connections / PER_ADDRESS)
+if (addressCount > 1 && !(isIP(host) === 4 && host.startsWith('127.'))) {
+  fail(`more than ${PER_ADDRESS} connections need several 127.0.0.x source addresses: use --url with a 127.x.x.x address`)
+}
+const httpBase = `${wsUrl.protocol === 'wss:' ? 'https' : 'http'}://${wsUrl.host}`
+
+// ---- tokens ----------------------------------------------------------------
+
+const run = promisify(exec)
+
+/** A token for `user`: signed here, or printed by --token-cmd ({user} and {roles} replaced). */
+async function tokenFor (user: string, roles: string[]): Promise<string> {
+  if (values['token-cmd'] !== undefined) {
+    const command = values['token-cmd'].replaceAll('{user}', user).replaceAll('{roles}', roles.join(','))
+    try {
+      const { stdout } = await run(command, { encoding: 'utf8' })
+      const token = stdout.trim().split('\n').at(-1)?.trim() ?? ''
+      if (!/^[\w-]+\.[\w-]+\.[\w-]*$/.test(token)) throw new Error(`its last output line is not a JWT: ${JSON.stringify(token.slice(0, 40))}`)
+      return token
+    } catch (err) {
+      fail(`--token-cmd failed for user ${user}: ${(err as Error).message.split('\n')[0]}`)
+    }
+  }
+  const key = values.secret ?? (process.env.JWT_SECRET !== undefined && process.env.JWT_SECRET !== '' ? process.env.JWT_SECRET : DEVELOPMENT_JWT_SECRET)
+  return signToken({ sub: user, ...(roles.length > 0 ? { roles } : {}) }, { key, ttlMs: (durationS + 3600) * 1000 })
+}
+
+const adminToken = await tokenFor('loadtest-publisher', ['publisher', 'admin'])
+
+async function status (): Promise<Record<string, unknown> | { error: string }> {
+  try {
+    const response = await fetch(`${httpBase}/api/ws/status`, { headers: { authorization: `Bearer ${adminToken}` }, signal: AbortSignal.timeout(5000) })
+    const body = await response.json() as Record<string, unknown>
+    if (!response.ok) return { error: `HTTP ${response.status}: ${String(body.message ?? '')}` }
+    const { users: _users, ...rest } = body
+    return rest
+  } catch (err) {
+    return { error: (err as Error).message }
+  }
+}
+
+// ---- plan ------------------------------------------------------------------
+
+const before = await status()
+if ('error' in before) fail(`the service at ${httpBase} did not answer GET /api/ws/status (${before.error}); is it running, and does the token fit its key?`)
+const perUser = Number(before.max_connections_per_user ?? 5)
+const minUsers = Math.ceil(connections / perUser)
+const users = values.users === undefined ? Math.max(minUsers, Math.ceil(connections / 5)) : Math.floor(number('users', values.users, 1, MAX_CONNECTIONS))
+if (users < minUsers) fail(`--users ${users} is too few: the service allows ${perUser} connections per user, so ${connections} connections need at least ${minUsers} users`)
+
+// One token per user; --token-cmd runs eight commands at a time.
+const tokens: string[] = new Array<string>(users)
+let nextUser = 0
+await Promise.all(Array.from({ length: values['token-cmd'] === undefined ? 1 : 8 }, async () => {
+  while (nextUser < users) {
+    const i = nextUser++
+    tokens[i] = await tokenFor(`loadtest-${i}`, [])
+  }
+}))
+
+// Addresses first (≤ PER_ADDRESS each), then processes (≤ PER_PROCESS each).
+const addresses = Array.from({ length: addressCount }, (_, i) => addressCount === 1 && !host.startsWith('127.') ? '' : `127.0.0.${i + 1}`)
+const workerCount = Math.ceil(connections / PER_PROCESS)
+const plans: Assignment[][] = Array.from({ length: workerCount }, () => [])
+let remaining = connections
+let address = 0
+let addressLeft = PER_ADDRESS
+for (let w = 0; w < workerCount; w++) {
+  let room = Math.min(PER_PROCESS, Math.ceil(remaining / (workerCount - w)))
+  remaining -= room
+  while (room > 0) {
+    const take = Math.min(room, addressLeft)
+    plans[w].push({ count: take, localAddress: addresses[address] })
+    room -= take
+    addressLeft -= take
+    if (addressLeft === 0) { address++; addressLeft = PER_ADDRESS }
+  }
+}
+
+// ---- run -------------------------------------------------------------------
+
+const here = dirname(fileURLToPath(import.meta.url))
+const runId = randomUUID()
+const progress = new Map<ChildProcess, WorkerProgress>()
+const reports = new Map<ChildProcess, WorkerReport>()
+let offset = 0
+const workers = plans.map(plan => {
+  const child = fork(join(here, 'loadtest', 'worker.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  child.on('message', (message: FromWorker) => {
+    if (message.ev === 'progress') progress.set(child, message)
+    else reports.set(child, message)
+  })
+  const count = plan.reduce((sum, a) => sum + a.count, 0)
+  const command: ToWorker = { cmd: 'start', url: wsUrl.toString(), tokens, offset, assignments: plan.map(a => ({ ...a, localAddress: a.localAddress || '127.0.0.1' })), ramp: ramp * count / connections, runId }
+  if (!host.startsWith('127.')) for (const a of command.assignments) a.localAddress = ''
+  offset += count
+  child.send(command)
+  return child
+})
+
+const startedAt = performance.now()
+const rampSeconds = connections / ramp
+let phase: 'connecting' | 'running' | 'stopping' = 'connecting'
+let runStartedAt = 0
+let receivedAtRunStart = 0
+let published = 0
+let publishFailures = 0
+
+function totals (): { opened: number, failed: number, open: number, received: number } {
+  const sum = { opened: 0, failed: 0, open: 0, received: 0 }
+  for (const p of progress.values()) { sum.opened += p.opened; sum.failed += p.failed; sum.open += p.open; sum.received += p.received }
+  return sum
+}
+
+const tty = process.stderr.isTTY === true
+function drawProgress (): void {
+  const t = totals()
+  const elapsed = (performance.now() - startedAt) / 1000
+  const done = phase === 'connecting' ? (t.opened + t.failed) / connections : Math.min(1, (performance.now() - runStartedAt) / 1000 / durationS)
+  const width = 30
+  const bar = '#'.repeat(Math.round(done * width)).padEnd(width, '-')
+  const line = `[${bar}] ${phase.padEnd(10)} ${t.open}/${connections} open, ${t.failed} failed, ${t.received} msgs, ${published} published, ${elapsed.toFixed(1)}s`
+  if (tty) process.stderr.write(`\r${line}\x1b[K`)
+  else if (Math.round(elapsed * 4) % 8 === 0) process.stderr.write(line + '\n')
+}
+const progressTimer = setInterval(drawProgress, 250)
+
+const agentHeaders = { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` }
+let publishTimer: NodeJS.Timeout | undefined
+function startPublishing (): void {
+  if (publishRate <= 0) return
+  const began = performance.now()
+  publishTimer = setInterval(() => {
+    const due = Math.floor((performance.now() - began) * publishRate / 1000)
+    while (published < due) {
+      published++
+      const body = JSON.stringify({ camera_id: 'loadtest', event_type: 'loadtest', data: { t: performance.timeOrigin + performance.now(), run: runId } })
+      fetch(`${httpBase}/api/events`, { method: 'POST', headers: agentHeaders, body, signal: AbortSignal.timeout(10_000) })
+        .then(async response => { if (response.status !== 202) publishFailures++; await response.arrayBuffer() }, () => { publishFailures++ })
+    }
+  }, Math.max(5, Math.min(100, 1000 / publishRate)))
+}
+
+let finishing: Promise<void> | undefined
+async function finish (reason: string): Promise<void> {
+  if (finishing !== undefined) return await finishing
+  finishing = (async () => {
+    const runSeconds = runStartedAt === 0 ? 0 : (performance.now() - runStartedAt) / 1000
+    const receivedInRun = totals().received - receivedAtRunStart
+    phase = 'stopping'
+    clearInterval(publishTimer)
+    const after = await status()
+    const reported = Promise.all(workers.map(async child => {
+      if (reports.has(child) || child.exitCode !== null) return
+      await new Promise<void>(resolve => {
+        child.on('message', (m: FromWorker) => { if (m.ev === 'report') resolve() })
+        child.on('exit', () => resolve())
+      })
+    }))
+    for (const child of workers) if (child.connected) child.send({ cmd: 'stop' } satisfies ToWorker)
+    await Promise.race([reported, new Promise(resolve => setTimeout(resolve, 15_000))])
+    clearInterval(progressTimer)
+    drawProgress()
+    if (tty) process.stderr.write('\n')
+    for (const child of workers) child.kill('SIGKILL')
+    printReport(reason, runSeconds, receivedInRun, after)
+  })()
+  await finishing
+}
+
+function sumRecords (records: Array<Record<string, number>>): Record<string, number> {
+  const sum: Record<string, number> = {}
+  for (const record of records) for (const [key, value] of Object.entries(record)) sum[key] = (sum[key] ?? 0) + value
+  return sum
+}
+
+function printReport (reason: string, runSeconds: number, receivedInRun: number, after: Record<string, unknown>): void {
+  const all = [...reports.values()]
+  const merged = (key: 'connect' | 'firstMessage' | 'delivery'): Summary => {
+    const histogram = newHistogram()
+    for (const report of all) mergeEncoded(histogram, report[key])
+    return summarize(histogram)
+  }
+  const report = {
+    reason,
+    url: wsUrl.toString(),
+    connections,
+    users,
+    workers: workers.length,
+    sourceAddresses: addresses.filter(a => a !== '').length || 1,
+    durationSeconds: Math.round(runSeconds * 10) / 10,
+    opened: all.reduce((s, r) => s + r.opened, 0),
+    failed: all.reduce((s, r) => s + r.failed, 0),
+    failuresByCloseCode: sumRecords(all.map(r => r.failures)),
+    closesDuringRunByCode: sumRecords(all.map(r => r.closes)),
+    connectMs: merged('connect'),
+    firstMessageMs: merged('firstMessage'),
+    deliveryMs: merged('delivery'),
+    published,
+    publishFailures,
+    messagesPerSecond: runSeconds > 0 ? Math.round(receivedInRun / runSeconds) : 0,
+    missingEvents: all.reduce((s, r) => s + r.missing, 0),
+    workersReported: all.length,
+    statusBefore: before,
+    statusAfter: after
+  }
+  const f = (s: Summary): string => s.count === 0 ? 'n/a' : `${s.p50} / ${s.p95} / ${s.p99} / ${s.max}`
+  const rows: Array<[string, string]> = [
+    ['connections opened / failed', `${report.opened} / ${report.failed}${report.failed > 0 ? ` (${Object.entries(report.failuresByCloseCode).map(([c, n]) => `${c}: ${n}`).join(', ')})` : ''}`],
+    ['closed during the run', Object.keys(report.closesDuringRunByCode).length === 0 ? '0' : Object.entries(report.closesDuringRunByCode).map(([c, n]) => `${c}: ${n}`).join(', ')],
+    ['connect ms p50 / p95 / p99 / max', f(report.connectMs)],
+    ['first message ms p50 / p95 / p99 / max', f(report.firstMessageMs)],
+    ['delivery ms p50 / p95 / p99 / max', `${f(report.deliveryMs)} (${report.deliveryMs.count} deliveries)`],
+    ['events published / failed', `${published} / ${publishFailures}`],
+    ['messages received per second', String(report.messagesPerSecond)],
+    ['missing events (seq gaps)', String(report.missingEvents)],
+    ['status before', JSON.stringify(before)],
+    ['status after', JSON.stringify(after)]
+  ]
+  const width = Math.max(...rows.map(([k]) => k.length))
+  console.log(`\nload test ${reason}: ${connections} connections (${users} users, ${workers.length} worker process${workers.length === 1 ? '' : 'es'}, ${report.sourceAddresses} source address${report.sourceAddresses === 1 ? '' : 'es'}), ${report.durationSeconds}s measured`)
+  for (const [key, value] of rows) console.log(`  ${key.padEnd(width)}  ${value}`)
+  if (report.workersReported < workers.length) console.log(`  (${workers.length - report.workersReported} worker process(es) did not report in time)`)
+  if (values.out !== undefined) {
+    writeFileSync(values.out, JSON.stringify(report, null, 2))
+    console.log(`report written to ${values.out}`)
+  }
+}
+
+process.on('SIGINT', () => {
+  process.stderr.write('\ninterrupted: stopping and reporting what was measured\n')
+  void finish('interrupted').then(() => process.exit(130))
+})
+
+// Connect phase: until every socket opened or failed, bounded by twice the ramp time plus 30 s.
+const connectDeadline = performance.now() + (rampSeconds * 2 + 30) * 1000
+while (phase === 'connecting') {
+  const t = totals()
+  if (t.opened + t.failed >= connections || performance.now() > connectDeadline) break
+  await new Promise(resolve => setTimeout(resolve, 100))
+}
+if (finishing === undefined) {
+  phase = 'running'
+  runStartedAt = performance.now()
+  receivedAtRunStart = totals().received
+  startPublishing()
+  await new Promise(resolve => setTimeout(resolve, durationS * 1000))
+  // Let the last events arrive before stopping.
+  await new Promise(resolve => setTimeout(resolve, publishRate > 0 ? 500 : 0))
+  await finish('finished')
+  process.exit(0)
+}

@@ -6,6 +6,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY public ./public
+COPY scripts/build-client.ts ./scripts/
+# The service to dist/src, the dashboard and the browser client to dist/public.
 RUN npm run build
 
 # Production dependencies only.

@@ -150,3 +150,26 @@ t.test('rate limits of 0 are disabled', async t => {
   for (let i = 0; i < 30; i++) t.equal((await fetch(`${server.url}/api/statistics`, { headers: auth })).status, 200)
   for (let i = 0; i < 10; i++) (await connect(server, t, `u${i}`)).ws.close()
 })
+
+t.test('GET /api/statistics answers CORS so dashboards on other sites can poll it', async t => {
+  const server = await startServer(t)
+  const preflight = await server.app.inject({ method: 'OPTIONS', url: '/api/statistics', headers: { origin: 'https://wall.example', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' } })
+  t.equal(preflight.statusCode, 204)
+  t.equal(preflight.headers['access-control-allow-origin'], '*')
+  t.match(preflight.headers['access-control-allow-headers'], /authorization/)
+  const get = await server.app.inject({ method: 'GET', url: '/api/statistics', headers: { origin: 'https://wall.example', authorization: `Bearer ${token('a')}` } })
+  t.equal(get.statusCode, 200)
+  t.equal(get.headers['access-control-allow-origin'], '*')
+  const refused = await server.app.inject({ method: 'GET', url: '/api/statistics', headers: { origin: 'https://wall.example' } })
+  t.equal(refused.statusCode, 401)
+  t.equal(refused.headers['access-control-allow-origin'], '*', 'the page can read why it was refused')
+})
+
+t.test('with ALLOWED_ORIGINS only the listed origins get CORS headers', async t => {
+  const server = await startServer(t, { ALLOWED_ORIGINS: ['https://wall.example'] })
+  const listed = await server.app.inject({ method: 'GET', url: '/api/statistics', headers: { origin: 'https://wall.example', authorization: `Bearer ${token('a')}` } })
+  t.equal(listed.headers['access-control-allow-origin'], 'https://wall.example')
+  t.equal(listed.headers.vary, 'Origin')
+  const other = await server.app.inject({ method: 'GET', url: '/api/statistics', headers: { origin: 'https://evil.example', authorization: `Bearer ${token('a')}` } })
+  t.notOk('access-control-allow-origin' in other.headers)
+})

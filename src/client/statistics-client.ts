@@ -225,6 +225,8 @@ export class StatisticsClient {
   #wsListeners: Array<[string, (event: any) => void]> = []
   #live = false
   #fresh = false
+  /** The current socket asked for a replay (`last_seq` in its URL). */
+  #resuming = false
   /** Socket attempts in a row that never became live. */
   #failures = 0
   /** A refused token has been replaced once since the last success. */
@@ -365,7 +367,8 @@ export class StatisticsClient {
     // Known only once a connection delivered a camera event or alert: the
     // service replays everything after it, then says `resumed`.
     const lastSeq = this.#seq.last
-    if (this.#resume && lastSeq !== null) url += `&last_seq=${lastSeq}`
+    this.#resuming = this.#resume && lastSeq !== null
+    if (this.#resuming) url += `&last_seq=${lastSeq}`
     let ws: WebSocketLike
     try {
       ws = new this.#WebSocket(url)
@@ -453,6 +456,10 @@ export class StatisticsClient {
     this.#stopPolling()
     this.#setStatus('live', null)
     this.#resendSubscription()
+    // Without last_seq the service holds live messages for a moment
+    // (RESUME_GRACE_MS) in case a `resume` message follows; any first
+    // message ends that wait, and this client never resumes that way.
+    if (!this.#resuming) this.#ping()
     this.#pingTimer = setInterval(() => { this.#ping() }, this.#timings.pingIntervalMs)
     this.#stableTimer = setTimeout(() => { this.#backoff.reset() }, this.#timings.stableAfterMs)
   }

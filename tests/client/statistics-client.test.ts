@@ -143,6 +143,18 @@ t.test('goes live, receives statistics and camera events, and on() returns an un
   t.ok(client.lastUpdate instanceof Date)
 })
 
+t.test('a connection without last_seq ends the service\'s wait for a resume message at once', async t => {
+  // A grace far longer than the test may take: live events would be held
+  // for a minute if the client sent nothing.
+  const server = await startServer(t, { RESUME_GRACE_MS: 60_000 })
+  // And no keep-alive ping before then either.
+  const client = open(t, { url: server.url, token: token('alice'), pingIntervalMs: 60_000 })
+  await reach(client, 'live')
+  const event = next(client, 'camera_event')
+  await publish(server)
+  t.equal((await event).seq, 1)
+})
+
 t.test('an expired token without getToken: unauthorized and no reconnect', async t => {
   const server = await startServer(t)
   const counting = countingWebSocket()

@@ -451,6 +451,40 @@ t.test('a drain (server_restart): the client waits reconnect_in_ms and resumes o
   t.same(seen.resyncs, [])
 })
 
+t.test('a drained single instance restarts with a new sequence: `resync`, and its seq 1 is a new baseline, not a gap', async t => {
+  const config = testConfig({ RECONNECT_SPREAD_MS: 50 })
+  const first = await buildApp(config, { logger: false })
+  t.teardown(async () => { await first.close() })
+  await first.listen({ port: 0, host: '127.0.0.1' })
+  const { port } = first.server.address() as AddressInfo
+  const url = `http://127.0.0.1:${port}`
+  const client = open(t, { url, token: token('alice') })
+  const seen = record(client)
+  await reach(client, 'live')
+  for (let i = 1; i <= 3; i++) {
+    const event = next(client, 'camera_event')
+    await publish({ url } as Server)
+    await event
+  }
+  t.equal(client.lastSeq, 3)
+
+  const down = reach(client, 'connecting', change => change.previous === 'live')
+  await first.drain()
+  await down
+  await first.close()
+  const resync = next(client, 'resync')
+  const second = await buildApp(config, { logger: false })
+  t.teardown(async () => { await second.close() })
+  await second.listen({ port, host: '127.0.0.1' })
+  t.equal((await resync).lastSeq, 3, 'the new instance cannot replay after seq 3: it never had it')
+  const event = next(client, 'camera_event')
+  await publish({ url } as Server)
+  t.equal((await event).seq, 1)
+  t.same(seen.seqs, [1, 2, 3, 1])
+  t.same(seen.gaps, [])
+  t.equal(client.lastSeq, 1, 'later reconnects resume after the new sequence')
+})
+
 t.test('no gaps are reported while a filter makes them expected', async t => {
   const server = await startServer(t)
   const client = open(t, { url: server.url, token: token('alice') })

@@ -9,8 +9,8 @@ import { SeqTracker, type SeqGap } from './seq-tracker.js'
 /**
  * The browser (and Node) client of the statistics push service: one live
  * WebSocket with reconnects that resume where they left off, keep-alive, a
- * polling fallback, re-subscription and gap detection. No framework and no runtime dependencies, so it can be
- * served to pages as one small ES module.
+ * polling fallback, re-subscription and gap detection. No framework and no
+ * runtime dependencies, so it can be served to pages as one small ES module.
  */
 
 export type Status = 'connecting' | 'live' | 'polling' | 'offline' | 'unauthorized'

@@ -147,6 +147,9 @@ function start (token: string): void {
     if (alert.level !== 'info') announce(`${alert.level} alert: ${alert.message}`)
   })
   next.on('gap', gap => { feed.addGap(gap.from, gap.to) })
+  // The statistics_update that follows shows the current numbers; the feed
+  // is marked as incomplete.
+  next.on('resync', () => { feed.addResync() })
 }
 
 tokenForm.addEventListener('submit', event => {

@@ -51,6 +51,14 @@ export class Feed {
     this.#add(this.#item('gap', new Date().toISOString(), [span('feed-what', `${count} event${count === 1 ? '' : 's'} missed while the connection was down (#${from}${count === 1 ? '' : `–#${to}`})`)]))
   }
 
+  /**
+   * A note that the service could not replay what was missed: the feed below
+   * it is incomplete, and the cards were reloaded.
+   */
+  addResync (): void {
+    this.#add(this.#item('gap', new Date().toISOString(), [span('feed-what', 'Some events were missed while the connection was down; the statistics were reloaded and the feed above continues from now')]))
+  }
+
   #item (kind: string, timestamp: string, parts: HTMLElement[]): HTMLLIElement {
     const item = document.createElement('li')
     item.className = 'feed-item'

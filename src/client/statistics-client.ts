@@ -8,9 +8,9 @@ import { SeqTracker, type SeqGap } from './seq-tracker.js'
 
 /**
  * The browser (and Node) client of the statistics push service: one live
- * WebSocket with reconnects, keep-alive, a polling fallback, re-subscription
- * and gap detection. No framework and no runtime dependencies, so it can be
- * served to pages as one small ES module.
+ * WebSocket with reconnects that resume where they left off, keep-alive, a
+ * polling fallback, re-subscription and gap detection. No framework and no
+ * runtime dependencies, so it can be served to pages as one small ES module.
  */
 
 export type Status = 'connecting' | 'live' | 'polling' | 'offline' | 'unauthorized'
@@ -24,6 +24,14 @@ export interface StatusChange {
 
 /** A `connection_status` message; `token_expiring` ones carry `expires_at`. */
 export type ConnectionStatus = ConnectionStatusMessage & { expires_at?: string | number }
+
+/** The service could not replay what this page missed: what it shows must be reloaded. */
+export interface ResyncInfo {
+  /** The `seq` the client asked to resume after. */
+  lastSeq: number | null
+  /** The service's words. */
+  reason: string
+}
 
 /** Any message from the service, as received. */
 export interface AnyMessage {
@@ -47,6 +55,12 @@ export interface ClientEvents {
   error: ErrorMessage
   /** Camera events or alerts this page never received (missing `seq` numbers). */
   gap: SeqGap
+  /**
+   * Missed camera events or alerts could not be replayed after a reconnect
+   * (too many, or the service restarted): the feed is incomplete. A fresh
+   * `statistics_update` follows at once.
+   */
+  resync: ResyncInfo
   /** Every message, before its typed event. */
   message: AnyMessage
 }
@@ -118,6 +132,12 @@ export interface ConnectOptions extends Partial<Timings> {
   fetch?: typeof globalThis.fetch
   /** A number in [0, 1) for the jitter; injectable for tests. */
   random?: () => number
+  /**
+   * Reconnect with `?last_seq=<lastSeq>` so the service replays what was
+   * missed (default true). false: reconnects start from the live stream and
+   * missed messages are reported as `gap`.
+   */
+  resume?: boolean
 }
 
 /** Event types a connection can subscribe to (mirrors the service's protocol). */
@@ -136,10 +156,13 @@ const CODE = {
   UNAUTHORIZED: 4401,
   FORBIDDEN: 4403
 } as const
-/** Codes after which reconnecting cannot help. */
+/** Codes after which the service asks for a reconnect a little later (restart, try again later). */
 const RESTART_CODES = new Set<number>([CODE.GOING_AWAY, CODE.SERVICE_RESTART, CODE.TRY_AGAIN_LATER])
 
 type Timer = ReturnType<typeof setTimeout>
+
+/** A `reconnect_in_ms` beyond this is taken as this: a page should not stay away longer than 10 minutes. */
+const MAX_RESTART_DELAY_MS = 600_000
 
 /** The WebSocket and polling URLs for a base URL. */
 export function endpoints (base: string | undefined): { ws: string, poll: string } {
@@ -190,6 +213,7 @@ export class StatisticsClient {
   readonly #random: () => number
   readonly #backoff: Backoff
   readonly #seq = new SeqTracker()
+  readonly #resume: boolean
 
   #token: string | undefined
   #status: Status = 'connecting'
@@ -201,12 +225,16 @@ export class StatisticsClient {
   #wsListeners: Array<[string, (event: any) => void]> = []
   #live = false
   #fresh = false
+  /** The current socket asked for a replay (`last_seq` in its URL). */
+  #resuming = false
   /** Socket attempts in a row that never became live. */
   #failures = 0
   /** A refused token has been replaced once since the last success. */
   #refreshed = false
   #retryTimer: Timer | null = null
   #nextAttemptAt: number | null = null
+  /** When the service, restarting, asked this client to reconnect (ms since the epoch), or null. */
+  #restartAt: number | null = null
   #connectTimer: Timer | null = null
   #pingTimer: ReturnType<typeof setInterval> | null = null
   #pongTimer: Timer | null = null
@@ -242,6 +270,7 @@ export class StatisticsClient {
     this.#WebSocket = options.WebSocket === undefined ? globalWebSocket ?? null : options.WebSocket
     this.#fetch = options.fetch ?? globalThis.fetch?.bind(globalThis)
     this.#random = options.random ?? Math.random
+    this.#resume = options.resume !== false
     this.#backoff = new Backoff({ baseMs: timings.backoffBaseMs, maxMs: timings.backoffMaxMs, random: this.#random })
     // Start after the caller had a chance to attach handlers.
     queueMicrotask(() => { void this.#start() })
@@ -267,14 +296,14 @@ export class StatisticsClient {
     return this.#nextAttemptAt
   }
 
-  /** The highest camera event / alert `seq` received. */
+  /** The `seq` of the last camera event / alert received: reconnects resume after it. */
   get lastSeq (): number | null {
     return this.#seq.last
   }
 
   /**
    * Listens to a message type (`statistics_update`, `camera_event`, `alert`...)
-   * or a client event (`status`, `gap`, `message`).
+   * or a client event (`status`, `gap`, `resync`, `message`).
    * @returns a function that removes the handler.
    */
   on<K extends keyof ClientEvents & string> (type: K, handler: (payload: ClientEvents[K]) => void): () => void {
@@ -334,9 +363,15 @@ export class StatisticsClient {
     this.#clearRetry()
     if (this.#closed || this.#WebSocket === null) return
     if (!this.#polling) this.#setStatus('connecting', this.#reason)
+    let url = `${this.#urls.ws}?token=${encodeURIComponent(this.#token ?? '')}`
+    // Known only once a connection delivered a camera event or alert: the
+    // service replays everything after it, then says `resumed`.
+    const lastSeq = this.#seq.last
+    this.#resuming = this.#resume && lastSeq !== null
+    if (this.#resuming) url += `&last_seq=${lastSeq}`
     let ws: WebSocketLike
     try {
-      ws = new this.#WebSocket(`${this.#urls.ws}?token=${encodeURIComponent(this.#token ?? '')}`)
+      ws = new this.#WebSocket(url)
     } catch (err) {
       this.#afterSocketEnd(CODE.ABNORMAL, `could not open a WebSocket: ${describeError(err)}`, false)
       return
@@ -369,17 +404,45 @@ export class StatisticsClient {
       return
     }
     this.#lastUpdate = new Date()
-    if (message.type === 'connection_status' && message.status === 'connected') this.#onLive()
-    if (message.type === 'connection_status' && message.status === 'token_expiring') void this.#renewToken(ws)
+    let resync: ResyncInfo | null = null
+    if (message.type === 'connection_status') {
+      switch (message.status) {
+        case 'connected':
+          this.#onLive()
+          break
+        case 'token_expiring':
+          void this.#renewToken(ws)
+          break
+        case 'server_restart':
+          this.#onRestartNotice(message.reconnect_in_ms)
+          break
+        case 'resync_required':
+          // The next seq starts a new baseline: whatever lies between is
+          // reported by `resync`, not as a (misleading) gap.
+          this.#seq.resync()
+          resync = { lastSeq: this.#seq.last, reason: typeof message.message === 'string' ? message.message : 'missed messages are no longer kept' }
+          break
+      }
+    }
     if (message.type === 'pong' && this.#pongTimer !== null) {
       clearTimeout(this.#pongTimer)
       this.#pongTimer = null
     }
     if ((message.type === 'camera_event' || message.type === 'alert') && typeof message.seq === 'number') {
       this.#checkSeq(message.seq)
+      // A replay and the first live messages after a reconnect come before
+      // the service has the page's filter again: it is applied here too.
+      if (!this.#wants(message)) return
     }
     this.#events.emit('message', message)
     this.#events.emit(message.type, message as never)
+    if (resync !== null) this.#events.emit('resync', resync)
+  }
+
+  /** `server_restart`: the next attempt comes after the delay the service chose, which spreads the reconnects. */
+  #onRestartNotice (delayMs: unknown): void {
+    if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0) return
+    this.#restartAt = Date.now() + Math.min(delayMs, MAX_RESTART_DELAY_MS)
   }
 
   #onLive (): void {
@@ -387,11 +450,16 @@ export class StatisticsClient {
     this.#connectTimer = null
     this.#live = true
     this.#fresh = true
+    this.#restartAt = null
     this.#failures = 0
     this.#refreshed = false
     this.#stopPolling()
     this.#setStatus('live', null)
     this.#resendSubscription()
+    // Without last_seq the service holds live messages for a moment
+    // (RESUME_GRACE_MS) in case a `resume` message follows; any first
+    // message ends that wait, and this client never resumes that way.
+    if (!this.#resuming) this.#ping()
     this.#pingTimer = setInterval(() => { this.#ping() }, this.#timings.pingIntervalMs)
     this.#stableTimer = setTimeout(() => { this.#backoff.reset() }, this.#timings.stableAfterMs)
   }
@@ -428,9 +496,13 @@ export class StatisticsClient {
       return
     }
     if (!wasLive) this.#failures++
-    const delay = RESTART_CODES.has(code)
-      ? Math.floor(this.#random() * this.#timings.restartJitterMs)
-      : this.#backoff.next()
+    const restartAt = this.#restartAt
+    this.#restartAt = null
+    const delay = restartAt !== null
+      ? Math.max(0, restartAt - Date.now())
+      : RESTART_CODES.has(code)
+        ? Math.floor(this.#random() * this.#timings.restartJitterMs)
+        : this.#backoff.next()
     this.#scheduleSocket(delay)
     if (this.#failures >= this.#timings.failuresBeforePolling) this.#startPolling()
     else if (!this.#polling) this.#setStatus('connecting', reason)
@@ -618,12 +690,18 @@ export class StatisticsClient {
   #checkSeq (seq: number): void {
     const fresh = this.#fresh
     this.#fresh = false
-    if (!this.#complete()) {
-      this.#seq.resync()
-      return
-    }
+    // With a filter, jumps are expected: the seq is still recorded (resume
+    // needs it), but never compared.
+    const complete = this.#complete()
+    if (!complete) this.#seq.resync()
     const gap = this.#seq.observe(seq, fresh)
-    if (gap !== null) this.#events.emit('gap', gap)
+    if (gap !== null && complete) this.#events.emit('gap', gap)
+  }
+
+  /** Whether the page's subscription wants a camera event or alert (the service's rule: cameras filter camera events only). */
+  #wants (message: AnyMessage): boolean {
+    if (!this.#types.has(message.type as SubscribableType)) return false
+    return message.type !== 'camera_event' || this.#cameras === null || this.#cameras.has(String(message.camera_id))
   }
 
   // ---- status ----------------------------------------------------------------------

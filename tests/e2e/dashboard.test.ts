@@ -19,8 +19,8 @@ const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-sr
 interface Setup { server: Server, gate: WebSocketGate }
 interface TestLike { teardown (fn: () => unknown): void, fail (message: string): unknown }
 
-async function setUp (t: TestLike): Promise<Setup> {
-  const server = await startServer(t, { STATS_INTERVAL_MS: 100, RATE_LIMIT_MAX: 0 })
+async function setUp (t: TestLike, overrides: Parameters<typeof startServer>[1] = {}): Promise<Setup> {
+  const server = await startServer(t, { STATS_INTERVAL_MS: 100, RATE_LIMIT_MAX: 0, ...overrides })
   const gate = await WebSocketGate.start(server.url, t, { 'content-security-policy': CSP })
   return { server, gate }
 }
@@ -119,6 +119,56 @@ if (!existsSync(CHROMIUM)) {
     gate.unblock()
     await badge(page, 'live').waitFor()
     t.equal(await page.locator('#status').textContent(), 'Live')
+  })
+
+  t.test('after a dropped connection the missed events appear in the feed, without a gap note', async t => {
+    const { server, gate } = await setUp(t)
+    const page = await openPage(t, browser)
+    await page.addInitScript(() => {
+      window.__dashboardClientOptions = { backoffBaseMs: 50, backoffMaxMs: 200, pollIntervalMs: 200 }
+    })
+    await page.goto(`${gate.url}/?token=${token('viewer')}`)
+    await badge(page, 'live').waitFor()
+    await publishEvent(server, { camera_id: 'cam-before', event_type: 'motion_detected' })
+    await page.locator('#feed .feed-item', { hasText: 'cam-before' }).waitFor()
+
+    gate.block()
+    await page.locator('#status:not([data-status="live"])').waitFor()
+    await publishEvent(server, { camera_id: 'cam-missed-1', event_type: 'motion_detected' })
+    await publishEvent(server, { camera_id: 'cam-missed-2', event_type: 'motion_detected' })
+    gate.unblock()
+    await badge(page, 'live').waitFor()
+    await page.locator('#feed .feed-item', { hasText: 'cam-missed-2' }).waitFor()
+    const items = await page.locator('#feed .feed-item .feed-where').allTextContents()
+    t.same(items, ['cam-missed-2', 'cam-missed-1', 'cam-before'], 'replayed in order, newest on top')
+    t.equal(await page.locator('#feed .feed-item[data-kind="gap"]').count(), 0, 'nothing is reported missing')
+  })
+
+  t.test('when the missed events are no longer kept, the feed is marked incomplete and the cards reload', async t => {
+    const { server, gate } = await setUp(t, { RESUME_HISTORY: 3 })
+    const page = await openPage(t, browser)
+    await page.addInitScript(() => {
+      window.__dashboardClientOptions = { backoffBaseMs: 50, backoffMaxMs: 200, pollIntervalMs: 200 }
+    })
+    await page.goto(`${gate.url}/?token=${token('viewer')}`)
+    await badge(page, 'live').waitFor()
+    await publishEvent(server, { camera_id: 'cam-before', event_type: 'motion_detected' })
+    await page.locator('#feed .feed-item', { hasText: 'cam-before' }).waitFor()
+
+    gate.block()
+    await page.locator('#status:not([data-status="live"])').waitFor()
+    for (let i = 1; i <= 5; i++) await publishEvent(server, { camera_id: `cam-missed-${i}`, event_type: 'motion_detected' })
+    gate.unblock()
+    const note = page.locator('#feed .feed-item[data-kind="gap"]')
+    await note.waitFor()
+    t.match(await note.textContent(), /Some events were missed while the connection was down; the statistics were reloaded/)
+    await page.locator('#events-total', { hasText: /^6$/ }).waitFor()
+    await badge(page, 'live').waitFor()
+    await publishEvent(server, { camera_id: 'cam-after', event_type: 'motion_detected' })
+    await page.locator('#feed .feed-item', { hasText: 'cam-after' }).waitFor()
+    t.match(await page.locator('#feed .feed-item').first().textContent(), /cam-after/, 'the feed continues above the note')
+    t.equal(await note.count(), 1)
+    await page.screenshot({ path: join(OUTPUT, 'dashboard-resync.png') })
   })
 
   t.test('shows Unauthorized for an expired token and asks for another', async t => {

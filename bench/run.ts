@@ -127,6 +127,8 @@ async function httpCall (port: number, method: string, path: string, body?: stri
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }))
     })
     req.on('error', reject)
+    // A target that never answers fails the measurement instead of hanging the run.
+    req.setTimeout(30_000, () => { req.destroy(new Error(`${method} ${path} got no answer within 30 s`)) })
     req.end(body)
   })
 }
@@ -487,7 +489,8 @@ async function measure (target: Target, n: number): Promise<Result> {
     await sleep(500)
     const counts = workers.map(async worker => { const reply = worker.next('held'); worker.send({ cmd: 'count' }); return (await reply).open })
     const held = (await Promise.all(counts)).reduce((sum, open) => sum + open, 0)
-    const status = await serverStatus(running.port).catch(() => null)
+    // Only the service has the status endpoint (socket.io's server never answers unknown paths).
+    const status = target === 'service' || target === 'service-cluster' || target === 'baseline' ? await serverStatus(running.port).catch(() => null) : null
     const instances = target === 'service-cluster' ? status?.instances ?? null : null
     console.log(`    held ${held} of ${opened} opened${status === null ? '' : `; the service counts ${status.total_connections} (with the pinger)`}${instances === null ? '' : `, per worker ${Object.values(instances).join(' + ')}`}`)
     return {

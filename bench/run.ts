@@ -6,9 +6,9 @@
  * sharing state through a redis-server that the benchmark starts itself,
  * compared with the single-process `service` in a second table.
  *
- *   npm run bench                         # N = 1000, 5000, 15000 (5 to 10 minutes)
+ *   npm run bench                         # N = 1000, 5000, 15000 (7 to 13 minutes)
  *   npm run bench -- --targets service,service-cluster --sizes 1000,5000
- *   npm run bench -- --quick              # N = 200, 1000: about 4 minutes, for development
+ *   npm run bench -- --quick              # N = 200, 1000: 4 to 5 minutes, for development
  *   npm run bench -- --sizes 2000 --targets service,ws-reference --sustained-size 2000
  *   npm run bench -- --repeat 2           # every figure the best of two rounds (noisy machines)
  *   npm run bench -- --cpu-prof           # also writes CPU profiles of the targets

@@ -19,6 +19,7 @@ export type Command =
   | { cmd: 'sample', keep: number }
   | { cmd: 'ping-start', intervalMs: number }
   | { cmd: 'ping-stop' }
+  | { cmd: 'count' }
   | { cmd: 'exit' }
 
 export type Report =
@@ -26,6 +27,7 @@ export type Report =
   | { ev: 'event', seq: number, latencies: number[] }
   | { ev: 'lat', latencies: number[], lowestLastSeq: number }
   | { ev: 'ping', rtts: number[] }
+  | { ev: 'held', open: number }
 
 const wallNow = (): number => performance.timeOrigin + performance.now()
 const send = (report: Report): void => { process.send?.(report) }
@@ -180,7 +182,14 @@ process.on('message', (command: Command) => {
       clearInterval(pingTimer)
       send({ ev: 'ping', rtts })
       break
+    case 'count':
+      // How many of the sockets this process opened are still open.
+      send({ ev: 'held', open: sockets.filter(socket => socket.readyState === WebSocket.OPEN).length })
+      break
     case 'exit': process.exit(0)
   }
 })
 process.on('disconnect', () => process.exit(0))
+// Ctrl-C in the terminal reaches every process of its group: the runner decides
+// when to stop (after the current measurement) and ends this process itself.
+process.on('SIGINT', () => {})

@@ -2,9 +2,13 @@
  * `npm run bench`: measures, in one run on one machine, this service against
  * two small reference servers (bench/targets): a bare `ws` server and
  * socket.io. Clients live in separate processes (bench/client-worker.ts).
+ * `service-cluster` is the service again as WORKERS=2 worker processes
+ * sharing state through a redis-server that the benchmark starts itself,
+ * compared with the single-process `service` in a second table.
  *
- *   npm run bench                         # N = 1000, 5000, 15000 (5 to 10 minutes)
- *   npm run bench -- --quick              # N = 200, 1000: about 4 minutes, for development
+ *   npm run bench                         # N = 1000, 5000, 15000 (7 to 13 minutes)
+ *   npm run bench -- --targets service,service-cluster --sizes 1000,5000
+ *   npm run bench -- --quick              # N = 200, 1000: 4 to 5 minutes, for development
  *   npm run bench -- --sizes 2000 --targets service,ws-reference --sustained-size 2000
  *   npm run bench -- --repeat 2           # every figure the best of two rounds (noisy machines)
  *   npm run bench -- --cpu-prof           # also writes CPU profiles of the targets
@@ -13,10 +17,12 @@
  * connection, fan-out of one camera_event to all N (p50 and last delivery,
  * median over the broadcasts after warm-up), p99 round trip of an app-level
  * ping from one extra client during the fan-outs, and at the sustained size
- * the highest events/s whose delivery p99 stays under 250 ms. Prints a table
- * with ratios against ws-reference and writes JSON to bench/results/.
+ * the highest events/s whose delivery p99 stays under 250 ms, and at the end
+ * how many of the opened connections are still held. Prints a table with
+ * ratios against ws-reference (and one of service-cluster against service)
+ * and writes JSON to bench/results/.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process'
+import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
 import { createServer } from 'node:net'
@@ -30,7 +36,7 @@ import type { Command, Dialect, Report } from './client-worker.js'
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..')
 const SECRET = 'benchmark-secret-benchmark-secret-0123456789'
-const TARGETS = ['service', 'ws-reference', 'socket.io'] as const
+const TARGETS = ['service', 'ws-reference', 'socket.io', 'service-cluster'] as const
 /** `baseline` is the service from another checkout (--baseline DIR), for before/after in one run. */
 type Target = typeof TARGETS[number] | 'baseline'
 const SOCKETS_PER_WORKER = 5000
@@ -50,7 +56,7 @@ const { values: args } = parseArgs({
   }
 })
 if (args.help === true) {
-  console.log('usage: npm run bench -- [--quick] [--sizes 1000,5000,15000] [--targets service,ws-reference,socket.io] [--sustained-size 5000] [--broadcasts 10] [--repeat 1] [--cpu-prof] [--baseline DIR] [--out file.json]')
+  console.log('usage: npm run bench -- [--quick] [--sizes 1000,5000,15000] [--targets service,ws-reference,socket.io,service-cluster] [--sustained-size 5000] [--broadcasts 10] [--repeat 1] [--cpu-prof] [--baseline DIR] [--out file.json]')
   process.exit(0)
 }
 const sizes = (args.sizes ?? (args.quick === true ? '200,1000' : '1000,5000,15000')).split(',').map(Number)
@@ -58,7 +64,16 @@ if (sizes.some(n => !Number.isInteger(n) || n < 1 || n > 18_000)) {
   console.error('--sizes takes whole numbers between 1 and 18000 (one server process holds at most ~19,000 sockets)')
   process.exit(2)
 }
-const targets = (args.targets ?? TARGETS.join(',')).split(',') as Target[]
+/** service-cluster needs a redis-server binary; by default it is skipped (with a message) without one. */
+const HAVE_REDIS = spawnSync('redis-server', ['--version']).status === 0
+const REDIS_MISSING = 'redis-server is not installed: `apt-get install redis-server` (Debian/Ubuntu) to measure service-cluster'
+const defaultTargets = TARGETS.filter(target => target !== 'service-cluster' || HAVE_REDIS)
+if (args.targets === undefined && !HAVE_REDIS) console.log(`skipping service-cluster: ${REDIS_MISSING}`)
+const targets = (args.targets ?? defaultTargets.join(',')).split(',') as Target[]
+if (targets.includes('service-cluster') && !HAVE_REDIS) {
+  console.error(REDIS_MISSING)
+  process.exit(2)
+}
 if (args.baseline !== undefined && !targets.includes('baseline')) targets.splice(1, 0, 'baseline')
 for (const target of targets) {
   if (!(TARGETS as readonly string[]).includes(target) && !(target === 'baseline' && args.baseline !== undefined)) {
@@ -100,15 +115,20 @@ function rssBytes (pid: number): number {
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 })
 const publisherToken = signToken({ sub: 'bench-publisher', roles: ['publisher'] }, { key: SECRET, ttlMs: 6 * 3_600_000 })
+const adminToken = signToken({ sub: 'bench-admin', roles: ['admin'] }, { key: SECRET, ttlMs: 6 * 3_600_000 })
 
-async function httpCall (port: number, method: string, path: string, body?: string): Promise<{ status: number, text: string }> {
+async function httpCall (port: number, method: string, path: string, body?: string, token = publisherToken): Promise<{ status: number, text: string }> {
+  const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' }
+  if (body !== undefined || path === '/api/ws/status') headers.authorization = `Bearer ${token}`
   return await new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, agent, headers: body === undefined ? {} : { 'content-type': 'application/json', authorization: `Bearer ${publisherToken}` } }, res => {
+    const req = request({ host: '127.0.0.1', port, method, path, agent, headers }, res => {
       const chunks: Buffer[] = []
       res.on('data', (chunk: Buffer) => chunks.push(chunk))
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString() }))
     })
     req.on('error', reject)
+    // A target that never answers fails the measurement instead of hanging the run.
+    req.setTimeout(30_000, () => { req.destroy(new Error(`${method} ${path} got no answer within 30 s`)) })
     req.end(body)
   })
 }
@@ -121,16 +141,111 @@ async function publish (port: number): Promise<number> {
   return (JSON.parse(reply.text) as { seq: number }).seq
 }
 
-interface Running { process: ChildProcess, port: number, url: string, dialect: Dialect }
+/** The service's connection counts from GET /api/ws/status (admin): in cluster mode per worker. */
+interface ServerStatus { total_connections: number, instances?: Record<string, number> }
+
+async function serverStatus (port: number): Promise<ServerStatus> {
+  const reply = await httpCall(port, 'GET', '/api/ws/status', undefined, adminToken)
+  if (reply.status !== 200) throw new Error(`GET /api/ws/status answered ${reply.status}: ${reply.text}`)
+  return JSON.parse(reply.text) as ServerStatus
+}
+
+/**
+ * Kills, at once and synchronously, every process the benchmark started and
+ * has not stopped yet: run on exit, on errors and on SIGTERM/SIGHUP or a
+ * second Ctrl-C, so no redis-server or worker process outlives the run.
+ * A negative pid kills a whole process group (the cluster's primary and its workers).
+ */
+const leftovers = new Map<number, string>()
+function killLeftovers (): void {
+  for (const pid of leftovers.keys()) {
+    try { process.kill(pid, 'SIGKILL') } catch {}
+  }
+  leftovers.clear()
+}
+process.on('exit', killLeftovers)
+for (const signal of ['SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping every target process`)
+    killLeftovers()
+    process.exit(128 + (signal === 'SIGTERM' ? 15 : 1))
+  })
+}
+process.on('uncaughtException', err => {
+  console.error(err)
+  killLeftovers()
+  process.exit(1)
+})
+
+/** Whether any process of the group led by `pgid` is still alive. */
+function groupAlive (pgid: number): boolean {
+  try { process.kill(-pgid, 0); return true } catch { return false }
+}
+
+/** A redis-server for service-cluster: loopback, a free port, no persistence. */
+async function startRedis (): Promise<{ process: ChildProcess, port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort()
+    // Its own process group, so Ctrl-C in the terminal does not stop it in the middle of a measurement.
+    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true
+    })
+    leftovers.set(child.pid!, 'redis-server')
+    let output = ''
+    const ready = await new Promise<boolean>(resolve => {
+      child.stdout!.on('data', (chunk: Buffer) => {
+        output += chunk.toString()
+        if (output.includes('Ready to accept connections')) resolve(true)
+      })
+      child.stderr!.on('data', (chunk: Buffer) => { output += chunk.toString() })
+      child.once('exit', () => resolve(false))
+    })
+    if (ready) {
+      child.stdout!.resume()
+      child.stderr!.resume()
+      return { process: child, port }
+    }
+    leftovers.delete(child.pid!)
+    // Another program may have taken the free port in between: try another.
+    if (attempt === 3) throw new Error(`redis-server did not start: ${output.trim()}`)
+  }
+}
+
+interface Running {
+  process: ChildProcess
+  port: number
+  url: string
+  dialect: Dialect
+  /** service-cluster only: the redis-server it shares state through. */
+  redis?: ChildProcess
+  /** The pids whose RSS counts as the server's: for service-cluster the primary, its workers and redis-server. */
+  pids: () => number[]
+}
+
+/** The direct children of a process (the cluster's workers). */
+function childPids (pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number)
+  } catch {
+    return []
+  }
+}
 
 async function startTarget (target: Target, label: string): Promise<Running> {
   const port = await freePort()
-  const script = target === 'service' ? join(root, 'src/server.ts') : target === 'baseline' ? join(args.baseline!, 'src/server.ts') : join(here, 'targets', target === 'ws-reference' ? 'ws-reference.ts' : 'socketio.ts')
+  const cluster = target === 'service-cluster'
+  const redis = cluster ? await startRedis() : undefined
+  const script = target === 'service' || cluster ? join(root, 'src/server.ts') : target === 'baseline' ? join(args.baseline!, 'src/server.ts') : join(here, 'targets', target === 'ws-reference' ? 'ws-reference.ts' : 'socketio.ts')
   const nodeArgs = ['--expose-gc', '--import', join(here, 'targets/gc-on-signal.mjs'), '--import', 'tsx']
   if (args['cpu-prof'] === true) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', join(here, 'results', `profile-${label}`))
+  // node:cluster workers inherit these node options (execArgv), so each worker also collects garbage on SIGUSR2.
   const child = spawn(process.execPath, [...nodeArgs, script], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'inherit'],
+    // Its own process group: Ctrl-C in the terminal does not stop it in the middle of a
+    // measurement, and one kill stops the cluster's primary and every worker.
+    detached: true,
     env: {
       ...process.env,
       NODE_ENV: 'production',
@@ -143,40 +258,76 @@ async function startTarget (target: Target, label: string): Promise<Running> {
       WS_MESSAGE_RATE_LIMIT: '0',
       MAX_CONNECTIONS_PER_USER: '10000',
       STATS_INTERVAL_MS: '3600000',
-      HEARTBEAT_INTERVAL_MS: '3600000'
+      HEARTBEAT_INTERVAL_MS: '3600000',
+      ...(redis === undefined ? {} : { WORKERS: '2', REDIS_URL: `redis://127.0.0.1:${redis.port}` })
     }
   })
-  const deadline = Date.now() + 30_000
-  for (;;) {
-    try {
-      if ((await httpCall(port, 'GET', '/healthz')).status === 200) break
-    } catch {}
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`${target} did not start`)
-    await sleep(100)
+  leftovers.set(-child.pid!, target)
+  const pids = (): number[] => cluster ? [child.pid!, ...childPids(child.pid!), redis!.process.pid!] : [child.pid!]
+  const running: Running = { process: child, port, url: '', dialect: 'json', redis: redis?.process, pids }
+  try {
+    const deadline = Date.now() + 30_000
+    for (;;) {
+      try {
+        // The cluster answers /healthz as soon as one worker listens; wait until both registered,
+        // or the port would hand every connection to the first one.
+        if (cluster
+          ? Object.keys((await serverStatus(port)).instances ?? {}).length === 2
+          : (await httpCall(port, 'GET', '/healthz')).status === 200) break
+      } catch {}
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`${target} did not start`)
+      await sleep(100)
+    }
+  } catch (err) {
+    await stopTarget(running)
+    throw err
   }
   const url = target === 'socket.io'
     ? `ws://127.0.0.1:${port}/socket.io/?EIO=4&transport=websocket`
     : `ws://127.0.0.1:${port}/api/ws/statistics`
-  return { process: child, port, url, dialect: target === 'socket.io' ? 'socketio' : 'json' }
+  running.url = url
+  running.dialect = target === 'socket.io' ? 'socketio' : 'json'
+  return running
 }
 
 async function stopTarget (running: Running): Promise<void> {
-  if (running.process.exitCode !== null) return
-  const exited = new Promise(resolve => running.process.once('exit', resolve))
-  // SIGINT lets the service write its CPU profile; the references exit on it too.
-  running.process.kill(args['cpu-prof'] === true ? 'SIGINT' : 'SIGKILL')
-  await Promise.race([exited, sleep(10_000)])
-  if (running.process.exitCode === null) running.process.kill('SIGKILL')
+  const { process: child, redis } = running
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise(resolve => child.once('exit', resolve))
+    // SIGINT lets the service write its CPU profile (the cluster's primary passes it on
+    // to its workers as SIGTERM); the references exit on it too. Only to the leader:
+    // the cluster's workers must hear it from their primary.
+    if (args['cpu-prof'] === true) child.kill('SIGINT')
+    else process.kill(-child.pid!, 'SIGKILL')
+    await Promise.race([exited, sleep(15_000)])
+  }
+  // Workers may outlive their primary for a moment: the group is done only when all are gone.
+  if (groupAlive(child.pid!)) process.kill(-child.pid!, 'SIGKILL')
+  // Bounded: where nothing reaps orphans, their zombies keep the group "alive".
+  for (let i = 0; i < 250 && groupAlive(child.pid!); i++) await sleep(20)
+  leftovers.delete(-child.pid!)
+  if (redis !== undefined) {
+    if (redis.exitCode === null && redis.signalCode === null) {
+      const exited = new Promise(resolve => redis.once('exit', resolve))
+      redis.kill('SIGKILL')
+      await exited
+    }
+    leftovers.delete(redis.pid!)
+  }
 }
 
 /** A client process and a queue of its reports. */
 class Worker {
   readonly child: ChildProcess
-  readonly #waiters: Array<{ ev: string, resolve: (report: Report) => void }> = []
+  readonly #waiters: Array<{ ev: string, resolve: (report: Report) => void, reject: (err: Error) => void }> = []
   onReport: (report: Report) => void = () => {}
 
   constructor () {
     this.child = fork(join(here, 'client-worker.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    // A client process that dies (killed, out of memory) fails the measurement instead of hanging it.
+    this.child.on('exit', (code, signal) => {
+      for (const waiter of this.#waiters.splice(0)) waiter.reject(new Error(`a client process exited (${signal ?? code}) while the runner waited for '${waiter.ev}'`))
+    })
     this.child.on('message', (report: Report) => {
       const index = this.#waiters.findIndex(waiter => waiter.ev === report.ev)
       if (index >= 0) this.#waiters.splice(index, 1)[0].resolve(report)
@@ -184,19 +335,27 @@ class Worker {
     })
   }
 
-  send (command: Command): void { this.child.send(command) }
+  /** A send to a process that has exited is dropped: its waiters were already rejected on exit. */
+  send (command: Command): void {
+    if (this.child.connected) this.child.send(command, () => {})
+  }
 
   async next<E extends Report['ev']> (ev: E): Promise<Extract<Report, { ev: E }>> {
-    return await new Promise(resolve => this.#waiters.push({ ev, resolve: resolve as (report: Report) => void }))
+    return await new Promise((resolve, reject) => {
+      if (this.child.exitCode !== null || this.child.signalCode !== null) reject(new Error(`a client process has exited; cannot wait for '${ev}'`))
+      else this.#waiters.push({ ev, resolve: resolve as (report: Report) => void, reject })
+    })
   }
 
   kill (): void { this.child.kill('SIGKILL') }
 }
 
-async function gcAndRss (pid: number): Promise<number> {
-  process.kill(pid, 'SIGUSR2')
+/** Forces a GC in every Node process of the target, then sums their RSS (and redis-server's). */
+async function gcAndRss (running: Running): Promise<number> {
+  const pids = running.pids()
+  for (const pid of pids) if (pid !== running.redis?.pid) process.kill(pid, 'SIGUSR2')
   await sleep(700)
-  return rssBytes(pid)
+  return pids.reduce((sum, pid) => sum + rssBytes(pid), 0)
 }
 
 interface Result {
@@ -204,6 +363,10 @@ interface Result {
   n: number
   opened: number
   failed: number
+  /** Sockets still open on the client side at the end (after the fan-outs and the sustained run). */
+  held: number
+  /** Connections by instance as the service counts them at the end (cluster only; includes the pinger). */
+  instances: Record<string, number> | null
   handshakesPerSec: number
   rssPerConnectionBytes: number
   fanoutP50Ms: number
@@ -265,7 +428,7 @@ async function measure (target: Target, n: number): Promise<Result> {
   const pinger = new Worker()
   try {
     await sleep(500)
-    const baseline = await gcAndRss(running.process.pid!)
+    const baseline = await gcAndRss(running)
     const users = Math.max(1, Math.ceil(n / 5))
     let offset = 0
     const connected = workers.map((worker, i) => {
@@ -280,7 +443,7 @@ async function measure (target: Target, n: number): Promise<Result> {
     const failed = reports.reduce((sum, r) => sum + r.failed, 0)
     const handshakesPerSec = opened / ((Math.max(...reports.map(r => r.endedAt)) - Math.min(...reports.map(r => r.startedAt))) / 1000)
     await sleep(1500)
-    const loaded = await gcAndRss(running.process.pid!)
+    const loaded = await gcAndRss(running)
     const rssPerConnectionBytes = (loaded - baseline) / opened
 
     const pingReady = pinger.next('connected')
@@ -323,11 +486,20 @@ async function measure (target: Target, n: number): Promise<Result> {
     pinger.send({ cmd: 'ping-stop' })
     const { rtts } = await pingStats
     const sustainedEventsPerSec = n === sustainedSize ? await sustained(running, workers) : null
+    await sleep(500)
+    const counts = workers.map(async worker => { const reply = worker.next('held'); worker.send({ cmd: 'count' }); return (await reply).open })
+    const held = (await Promise.all(counts)).reduce((sum, open) => sum + open, 0)
+    // Only the service has the status endpoint (socket.io's server never answers unknown paths).
+    const status = target === 'service' || target === 'service-cluster' || target === 'baseline' ? await serverStatus(running.port).catch(() => null) : null
+    const instances = target === 'service-cluster' ? status?.instances ?? null : null
+    console.log(`    held ${held} of ${opened} opened${status === null ? '' : `; the service counts ${status.total_connections} (with the pinger)`}${instances === null ? '' : `, per worker ${Object.values(instances).join(' + ')}`}`)
     return {
       target,
       n,
       opened,
       failed,
+      held,
+      instances,
       handshakesPerSec,
       rssPerConnectionBytes,
       fanoutP50Ms: median(p50s),
@@ -343,17 +515,19 @@ async function measure (target: Target, n: number): Promise<Result> {
   }
 }
 
-function table (results: Result[]): string {
-  const ref = (r: Result): Result | undefined => results.find(x => x.target === 'ws-reference' && x.n === r.n)
+/** The results as a Markdown table, with ratios against `reference` at the same N. */
+function table (results: Result[], reference: Target): string {
+  const ref = (r: Result): Result | undefined => results.find(x => x.target === reference && x.n === r.n)
   const ratio = (value: number | null, base: number | null | undefined): string =>
     value === null || base === null || base === undefined || !Number.isFinite(base) || base === 0 ? '' : ` (${(value / base).toFixed(2)}×)`
-  const rows = [['target', 'N', 'opened/failed', 'handshakes/s', 'RSS/conn', 'fan-out p50', 'fan-out last', 'ping p99', 'sustained ev/s']]
+  const rows = [['target', 'N', 'opened/failed', 'held', 'handshakes/s', 'RSS/conn', 'fan-out p50', 'fan-out last', 'ping p99', 'sustained ev/s']]
   for (const r of results) {
     const base = ref(r)
     rows.push([
       r.target,
       String(r.n),
       `${r.opened}/${r.failed}`,
+      `${r.held}${ratio(r.held, base?.held)}`,
       `${Math.round(r.handshakesPerSec)}${ratio(r.handshakesPerSec, base?.handshakesPerSec)}`,
       `${(r.rssPerConnectionBytes / 1024).toFixed(1)} KB${ratio(r.rssPerConnectionBytes, base?.rssPerConnectionBytes)}`,
       `${r.fanoutP50Ms.toFixed(1)} ms${ratio(r.fanoutP50Ms, base?.fanoutP50Ms)}`,
@@ -370,7 +544,20 @@ function table (results: Result[]): string {
 const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, platform: process.platform }
 console.log(`bench: sizes ${sizes.join(', ')}; targets ${targets.join(', ')}; sustained at N=${sustainedSize}; ${machine.cpus} cores (${machine.cpuModel}), Node ${machine.node}`)
 let interrupted = false
-process.once('SIGINT', () => { interrupted = true; console.log('\ninterrupted: finishing the current measurement') })
+let interruptedAt = 0
+process.on('SIGINT', () => {
+  if (!interrupted) {
+    interrupted = true
+    interruptedAt = Date.now()
+    console.log('\ninterrupted: finishing the current measurement (Ctrl-C again to stop at once)')
+    return
+  }
+  // One Ctrl-C can arrive twice: from the terminal and relayed by npm/tsx.
+  if (Date.now() - interruptedAt < 1000) return
+  console.error('stopping every target process')
+  killLeftovers()
+  process.exit(130)
+})
 const runs: Result[] = []
 for (let round = 1; round <= repeat; round++) {
   for (const n of sizes) {
@@ -379,7 +566,9 @@ for (let round = 1; round <= repeat; round++) {
       if (interrupted) break
       console.log(`  ${target} N=${n}${repeat > 1 ? ` (round ${round}/${repeat})` : ''} …`)
       try {
+        const started = Date.now()
         runs.push(await measure(target, n))
+        console.log(`    (${Math.round((Date.now() - started) / 1000)} s)`)
       } catch (err) {
         console.error(`  ${target} N=${n} failed: ${(err as Error).message}`)
       }
@@ -400,6 +589,7 @@ function best (group: Result[]): Result {
     ...group[0],
     opened: min(r => r.opened),
     failed: max(r => r.failed),
+    held: min(r => r.held),
     handshakesPerSec: max(r => r.handshakesPerSec),
     rssPerConnectionBytes: min(r => r.rssPerConnectionBytes),
     fanoutP50Ms: min(r => r.fanoutP50Ms),
@@ -416,8 +606,15 @@ for (const n of sizes) {
     if (group.length > 0) results.push(best(group))
   }
 }
-const output = table(results)
-console.log('\n' + output + '\n\nratios in parentheses are against ws-reference at the same N (lower is better except handshakes/s and sustained ev/s)')
+const LOWER_BETTER = '(lower is better except held, handshakes/s and sustained ev/s)'
+let output = table(results, 'ws-reference')
+console.log('\n' + output + `\n\nratios in parentheses are against ws-reference at the same N ${LOWER_BETTER}`)
+const pair = results.filter(r => r.target === 'service' || r.target === 'service-cluster')
+if (pair.some(r => r.target === 'service-cluster') && pair.some(r => r.target === 'service')) {
+  const versus = table(pair, 'service')
+  output += '\n\nvs service:\n' + versus
+  console.log('\ntwo workers on Redis (service-cluster) vs one process (service):\n' + versus + `\n\nratios in parentheses are against service at the same N ${LOWER_BETTER}`)
+}
 mkdirSync(join(here, 'results'), { recursive: true })
 const out = args.out ?? join(here, 'results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`)
 writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine, sizes, sustainedSize, broadcasts, repeat, results, runs, table: output }, null, 2))

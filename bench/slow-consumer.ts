@@ -101,7 +101,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   })
 }
 const overall = setTimeout(() => {
-  console.error(`gave up after --max-minutes ${maxMinutes}: stopping the service and the clients`)
+  console.error(`gave up after --max-minutes ${maxMinutes}: stopping the service and the clients (raise --max-minutes for more rounds, events or a lower rate)`)
   killChildren()
   process.exit(1)
 }, maxMinutes * 60_000)

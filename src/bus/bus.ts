@@ -12,6 +12,12 @@ export type BusHandler = (message: SequencedMessage) => void
  * bus serves one process; a cluster bus changes nothing above this interface.
  */
 export interface Bus {
+  /**
+   * Names the sequence `seq` belongs to. A `seq` from another stream (an
+   * earlier process of an in-memory service) cannot be resumed from: its
+   * numbers may be reused.
+   */
+  readonly stream: string
   /** Gives the draft its `seq` and delivers it to every handler, in `seq` order. */
   publish (draft: Draft): Promise<SequencedMessage>
   /** Registers a handler for every published message; returns a function that removes it. */

@@ -1,8 +1,11 @@
+import { randomUUID } from 'node:crypto'
 import type { SequencedMessage } from '../protocol/messages.js'
 import { withSeq, type Bus, type BusHandler, type Draft } from './bus.js'
 
 /** The in-process bus: `seq` is a counter, delivery is a synchronous call. */
 export class MemoryBus implements Bus {
+  /** A new sequence per process: `seq` starts at 1 again after a restart. */
+  readonly stream = randomUUID()
   #seq = 0
   readonly #handlers = new Set<BusHandler>()
 

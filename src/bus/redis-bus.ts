@@ -47,6 +47,8 @@ export function splitAroundSeq (draft: Draft): [head: string, tail: string] {
  * restarted with its data lost continues above it.
  */
 export class RedisBus implements Bus {
+  /** One sequence for the whole cluster, kept increasing even across Redis restarts. */
+  readonly stream = 'cluster'
   readonly #client: Redis
   readonly #subscriber: Redis
   readonly #historySize: number

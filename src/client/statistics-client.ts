@@ -225,6 +225,8 @@ export class StatisticsClient {
   #wsListeners: Array<[string, (event: any) => void]> = []
   #live = false
   #fresh = false
+  /** The service's sequence stream, from the last `connected` status. */
+  #stream: string | null = null
   /** The current socket asked for a replay (`last_seq` in its URL). */
   #resuming = false
   /** Socket attempts in a row that never became live. */
@@ -368,7 +370,12 @@ export class StatisticsClient {
     // service replays everything after it, then says `resumed`.
     const lastSeq = this.#seq.last
     this.#resuming = this.#resume && lastSeq !== null
-    if (this.#resuming) url += `&last_seq=${lastSeq}`
+    if (this.#resuming) {
+      url += `&last_seq=${lastSeq}`
+      // The sequence it came from: a restarted service without shared
+      // history numbers from 1 again, and must answer with a resync.
+      if (this.#stream !== null) url += `&stream=${encodeURIComponent(this.#stream)}`
+    }
     let ws: WebSocketLike
     try {
       ws = new this.#WebSocket(url)
@@ -408,6 +415,7 @@ export class StatisticsClient {
     if (message.type === 'connection_status') {
       switch (message.status) {
         case 'connected':
+          if (typeof message.stream === 'string') this.#stream = message.stream
           this.#onLive()
           break
         case 'token_expiring':

@@ -30,6 +30,7 @@ export default fp<{ history?: History }>(async function resumePlugin (app, optio
     })
   const resumer = new Resumer({
     history,
+    stream: app.bus.stream,
     // A gated member may hold as many live messages as a replay could cover.
     holdLimit: Math.max(100, config.RESUME_HISTORY),
     graceMs: config.RESUME_HISTORY > 0 ? config.RESUME_GRACE_MS : 0,

@@ -40,7 +40,9 @@ export const UnsubscribeMessage = Type.Object({
  */
 export const ResumeMessage = Type.Object({
   type: Type.Literal('resume'),
-  last_seq: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })
+  last_seq: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+  /** The `stream` of the `connected` status `last_seq` came from; another stream resyncs. */
+  stream: Type.Optional(Type.String({ maxLength: 64 }))
 }, { additionalProperties: false })
 
 /** A fresh token for the open connection (same `sub`), sent before the old one expires. */
@@ -74,6 +76,8 @@ export const ConnectionStatusMessage = Type.Object({
   status: Type.String(),
   connection_id: Type.Optional(Type.String()),
   user_id: Type.Optional(Type.String()),
+  /** `connected`: the sequence `seq` belongs to; resume with it (`&stream=`) to detect a restart. */
+  stream: Type.Optional(Type.String()),
   message: Type.Optional(Type.String()),
   /** `resumed`: how many missed messages were replayed. */
   replayed: Type.Optional(Type.Integer()),

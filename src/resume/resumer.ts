@@ -8,6 +8,8 @@ import type { SequencedMessage, ServerMessage } from '../protocol/messages.js'
 
 export interface ResumerOptions {
   history: History
+  /** The bus's stream: `seq` values from any other stream cannot be resumed from. */
+  stream?: string
   /** Live items one member may have waiting while it is gated. */
   holdLimit: number
   /** How long a new connection's live messages wait for a first `resume` message; 0 never waits. */
@@ -82,10 +84,10 @@ export class Resumer {
    * Gates a new member. With `lastSeq` the replay starts now; without, the
    * member waits up to `graceMs` for a `resume` message.
    */
-  open (member: Member, lastSeq: number | null): void {
+  open (member: Member, lastSeq: number | null, stream?: string): void {
     if (lastSeq !== null) {
       this.#gate(member)
-      void this.#replay(member, lastSeq)
+      void this.#replay(member, lastSeq, stream)
       return
     }
     if (this.#options.graceMs <= 0) return
@@ -99,11 +101,11 @@ export class Resumer {
    * any other first message releases the waiting live messages and then
    * goes on to its handler ("pass"). A late `resume` gets "late".
    */
-  offer (member: Member, message: { type: string, last_seq?: number }): 'handled' | 'pass' | 'late' {
+  offer (member: Member, message: { type: string, last_seq?: number, stream?: string }): 'handled' | 'pass' | 'late' {
     const waiting = this.#awaiting.delete(member)
     if (message.type === 'resume') {
       if (!waiting) return 'late'
-      void this.#replay(member, message.last_seq ?? 0)
+      void this.#replay(member, message.last_seq ?? 0, message.stream)
       return 'handled'
     }
     if (waiting) this.#release(member, -1)
@@ -158,17 +160,23 @@ export class Resumer {
     this.#timer.unref()
   }
 
-  async #replay (member: Member, lastSeq: number): Promise<void> {
+  async #replay (member: Member, lastSeq: number, stream?: string): Promise<void> {
     let missed: SequencedMessage[] | null
+    // A seq from another stream (an earlier process) says nothing about
+    // this one's numbers: only a resync is safe.
+    const sameStream = stream === undefined || stream === this.#options.stream
     try {
-      missed = await this.#options.history.since(lastSeq)
+      missed = sameStream ? await this.#options.history.since(lastSeq) : null
     } catch (err) {
       this.#options.onError?.(member, err)
       missed = null
     }
     if (!this.#options.isOpen(member)) return
     if (missed === null) {
-      this.#send(member, { type: 'connection_status', status: 'resync_required', message: `messages after seq ${lastSeq} are no longer kept; reload the current state`, timestamp: now() })
+      const why = sameStream
+        ? `messages after seq ${lastSeq} are no longer kept; reload the current state`
+        : 'the service restarted and its sequence started again; reload the current state'
+      this.#send(member, { type: 'connection_status', status: 'resync_required', message: why, timestamp: now() })
       const statistics = await this.#options.statisticsFrame()
       if (!this.#options.isOpen(member)) return
       if (statistics !== null) this.#sendFrame(member, statistics, 'statistics_update')

@@ -25,6 +25,12 @@ function tokenOf (request: FastifyRequest): string | undefined {
   return bearerToken(request.headers.authorization)
 }
 
+/** `?stream=`: the sequence `last_seq` came from, when the client names it. */
+function streamOf (request: FastifyRequest): string | undefined {
+  const raw = (request.query as Record<string, unknown> | undefined)?.stream
+  return typeof raw === 'string' && raw !== '' ? raw.slice(0, 64) : undefined
+}
+
 /** `?last_seq=N`: null when absent, NaN when not a whole number ≥ 0. */
 function lastSeqOf (request: FastifyRequest): number | null {
   const raw = (request.query as Record<string, unknown> | undefined)?.last_seq
@@ -205,6 +211,7 @@ export default async function wsStatisticsRoute (app: FastifyInstance): Promise<
       status: 'connected',
       connection_id: id,
       user_id: userId,
+      stream: app.bus.stream,
       message: 'WebSocket connection established successfully',
       timestamp: now()
     })
@@ -219,7 +226,7 @@ export default async function wsStatisticsRoute (app: FastifyInstance): Promise<
     }
     // In the same synchronous step as hub.add: no live message can slip
     // past the gate before the replay.
-    resumer.open(member, Number.isNaN(lastSeq) ? null : lastSeq)
+    resumer.open(member, Number.isNaN(lastSeq) ? null : lastSeq, streamOf(request))
     tokens.track(id, principal.expiresAt)
     return onMessage
   }

@@ -178,3 +178,26 @@ t.test('a replay to a client that reads slowly waits for it instead of closing i
   t.same(seqsOf(client.messages), missed, 'every missed event arrived, in order')
   t.equal(server.app.hub.counters.slowConsumerClosed, 0, 'the replay never tripped the slow-consumer limit')
 })
+
+t.test('resuming names the stream: the same stream replays, another stream (a restarted service) resyncs', async t => {
+  const server = await startServer(t)
+  const first = await connect(server, t)
+  const stream = first.messages[0].stream as string
+  t.equal(stream, server.app.bus.stream, 'connected names the stream')
+  first.ws.terminate()
+  const lastSeq = (await publishMany(server, 2))[0]
+
+  const same = await Client.open(`${server.wsUrl}?token=${token('alice')}&last_seq=${lastSeq}&stream=${stream}`, t)
+  t.equal((await same.next(m => m.status === 'resumed' || m.status === 'resync_required')).status, 'resumed')
+
+  const other = await Client.open(`${server.wsUrl}?token=${token('alice')}&last_seq=${lastSeq}&stream=an-earlier-process`, t)
+  const answer = await other.next(m => m.status === 'resumed' || m.status === 'resync_required')
+  t.equal(answer.status, 'resync_required')
+  t.match(answer.message, /restarted/)
+  await other.nextOfType('statistics_update')
+  t.equal(seqsOf(other.messages).length, 0, 'nothing from the other sequence is replayed')
+
+  const byMessage = await connect(server, t, 'bob')
+  byMessage.send({ type: 'resume', last_seq: lastSeq, stream: 'an-earlier-process' })
+  t.equal((await byMessage.next(m => m.status === 'resumed' || m.status === 'resync_required')).status, 'resync_required')
+})

@@ -25,13 +25,13 @@
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
-import { createServer } from 'node:net'
 import { cpus } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { signToken } from '../src/auth/sign.js'
 import type { Command, Dialect, Report } from './client-worker.js'
+import { freePort, rssBytes } from './process-stats.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..')
@@ -96,22 +96,7 @@ function quantile (values: number[], q: number): number {
 }
 const median = (values: number[]): number => quantile(values, 0.5)
 
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-    server.on('error', reject)
-  })
-}
 
-function rssBytes (pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const match = /VmRSS:\s+(\d+) kB/.exec(status)
-  return match === null ? NaN : Number(match[1]) * 1024
-}
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 })
 const publisherToken = signToken({ sub: 'bench-publisher', roles: ['publisher'] }, { key: SECRET, ttlMs: 6 * 3_600_000 })

@@ -34,7 +34,7 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { Agent, request } from 'node:http'
-import { createServer, type Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import { cpus, loadavg } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -43,6 +43,7 @@ import WebSocket from 'ws'
 import { signToken } from '../src/auth/sign.js'
 import { mergeEncoded, newHistogram, summarize, type Histogram, type Summary } from '../scripts/loadtest/histogram.js'
 import type { ClientCommand, ClientReport } from './slow-consumer-client.js'
+import { freePort, rssBytes } from './process-stats.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..')
@@ -109,16 +110,6 @@ overall.unref()
 
 // ---- the service -----------------------------------------------------------
 
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const server = createServer()
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-    server.on('error', reject)
-  })
-}
 
 /** User + system CPU time of a process so far, in seconds (/proc/<pid>/stat, clock ticks of 1/100 s). */
 function cpuSeconds (pid: number): number {
@@ -127,10 +118,6 @@ function cpuSeconds (pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100
 }
 
-function rssBytes (pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return match === null ? NaN : Number(match[1]) * 1024
-}
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 })
 const publisherToken = signToken({ sub: 'bench-publisher', roles: ['publisher'] }, { key: SECRET, ttlMs: 3_600_000 })

@@ -121,8 +121,8 @@ if (!existsSync(CHROMIUM)) {
     t.equal(await page.locator('#status').textContent(), 'Live')
   })
 
-  t.test('after a dropped connection the missed events appear in the feed, without a gap note', async t => {
-    const { server, gate } = await setUp(t)
+  /** A live page (fast reconnects) that has shown one event, then loses its socket at the gate. */
+  async function liveThenCut (t: Parameters<typeof openPage>[0], server: Parameters<typeof publishEvent>[0], gate: { url: string, block: () => void }): Promise<Awaited<ReturnType<typeof openPage>>> {
     const page = await openPage(t, browser)
     await page.addInitScript(() => {
       window.__dashboardClientOptions = { backoffBaseMs: 50, backoffMaxMs: 200, pollIntervalMs: 200 }
@@ -134,6 +134,12 @@ if (!existsSync(CHROMIUM)) {
 
     gate.block()
     await page.locator('#status:not([data-status="live"])').waitFor()
+    return page
+  }
+
+  t.test('after a dropped connection the missed events appear in the feed, without a gap note', async t => {
+    const { server, gate } = await setUp(t)
+    const page = await liveThenCut(t, server, gate)
     await publishEvent(server, { camera_id: 'cam-missed-1', event_type: 'motion_detected' })
     await publishEvent(server, { camera_id: 'cam-missed-2', event_type: 'motion_detected' })
     gate.unblock()
@@ -146,17 +152,7 @@ if (!existsSync(CHROMIUM)) {
 
   t.test('when the missed events are no longer kept, the feed is marked incomplete and the cards reload', async t => {
     const { server, gate } = await setUp(t, { RESUME_HISTORY: 3 })
-    const page = await openPage(t, browser)
-    await page.addInitScript(() => {
-      window.__dashboardClientOptions = { backoffBaseMs: 50, backoffMaxMs: 200, pollIntervalMs: 200 }
-    })
-    await page.goto(`${gate.url}/?token=${token('viewer')}`)
-    await badge(page, 'live').waitFor()
-    await publishEvent(server, { camera_id: 'cam-before', event_type: 'motion_detected' })
-    await page.locator('#feed .feed-item', { hasText: 'cam-before' }).waitFor()
-
-    gate.block()
-    await page.locator('#status:not([data-status="live"])').waitFor()
+    const page = await liveThenCut(t, server, gate)
     for (let i = 1; i <= 5; i++) await publishEvent(server, { camera_id: `cam-missed-${i}`, event_type: 'motion_detected' })
     gate.unblock()
     const note = page.locator('#feed .feed-item[data-kind="gap"]')

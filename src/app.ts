@@ -59,6 +59,11 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     trustProxy: config.TRUST_PROXY,
     // Behind a load balancer the request id travels in this header.
     requestIdHeader: 'x-request-id',
+    // Fastify's own 503 while closing is written to an upgrade request's raw
+    // socket and never ends it: the half-open socket would keep close() from
+    // finishing. Requests that arrive while closing are served instead, and
+    // an upgrade is refused with a close frame (see the websocket plugin).
+    return503OnClosing: false,
     ajv: {
       // No type coercion: a number where a string is required is a 400, and
       // unknown fields are refused rather than silently dropped.

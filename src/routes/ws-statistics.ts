@@ -7,6 +7,7 @@ import { MessageRateLimiter } from '../hub/message-rate-limiter.js'
 import { releaseUpgrade, WsConnection } from '../hub/ws-connection.js'
 import { lazyChild } from '../log/lazy-child.js'
 import { bearerToken, type Principal } from '../plugins/auth.js'
+import { SHUTDOWN_REASON } from '../plugins/websocket.js'
 import { CloseCode } from '../protocol/close-codes.js'
 import { encode, now, parseClientMessage } from '../protocol/codec.js'
 import type { AuthMessage, ClientMessage, ErrorCode, ServerMessage } from '../protocol/messages.js'
@@ -74,6 +75,13 @@ export default async function wsStatisticsRoute (app: FastifyInstance): Promise<
     metrics.refused.inc({ code: String(code) })
     socket.close(code, reason)
   }
+  /** A drain refuses with 1012 (reconnect elsewhere), a close with 1001. */
+  function refuseWhileStopping (socket: WebSocket): boolean {
+    if (app.draining) refuse(socket, CloseCode.SERVICE_RESTART, DRAINING_REASON)
+    else if (app.shuttingDown) refuse(socket, CloseCode.GOING_AWAY, SHUTDOWN_REASON)
+    else return false
+    return true
+  }
   const connectRateLimit = config.WS_CONNECT_RATE_LIMIT > 0
     ? { max: config.WS_CONNECT_RATE_LIMIT, timeWindow: 60_000 }
     : false
@@ -105,10 +113,7 @@ export default async function wsStatisticsRoute (app: FastifyInstance): Promise<
         refuse(socket, CloseCode.FORBIDDEN, ORIGIN_REASON)
         return
       }
-      if (app.draining) {
-        refuse(socket, CloseCode.SERVICE_RESTART, DRAINING_REASON)
-        return
-      }
+      if (refuseWhileStopping(socket)) return
       const verified = app.verifyToken(tokenOf(request))
       if (!verified.ok) {
         request.log.info({ closeCode: CloseCode.UNAUTHORIZED, reason: verified.reason }, 'websocket refused: unusable token')
@@ -133,6 +138,12 @@ export default async function wsStatisticsRoute (app: FastifyInstance): Promise<
         socket.off('close', onEarlyClose)
         if (gone) {
           if (slot.ok) app.slotLimiter.release(userId, id)
+          return
+        }
+        // A drain or close that began while the slot was asked for has
+        // already told every member; this one would be missed.
+        if (slot.ok && refuseWhileStopping(socket)) {
+          app.slotLimiter.release(userId, id)
           return
         }
         if (!slot.ok) {

@@ -32,10 +32,10 @@ import { parseArgs } from 'node:util'
 import { signToken } from '../src/auth/sign.js'
 import type { Command, Dialect, Report } from './client-worker.js'
 import { freePort, rssBytes } from './process-stats.js'
+import { SECRET, SERVICE_ENV } from './service-env.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..')
-const SECRET = 'benchmark-secret-benchmark-secret-0123456789'
 const TARGETS = ['service', 'ws-reference', 'socket.io', 'service-cluster'] as const
 /** `baseline` is the service from another checkout (--baseline DIR), for before/after in one run. */
 type Target = typeof TARGETS[number] | 'baseline'
@@ -233,17 +233,9 @@ async function startTarget (target: Target, label: string): Promise<Running> {
     detached: true,
     env: {
       ...process.env,
-      NODE_ENV: 'production',
+      ...SERVICE_ENV,
       PORT: String(port),
-      HOST: '127.0.0.1',
-      JWT_SECRET: SECRET,
-      LOG_LEVEL: 'warn',
-      RATE_LIMIT_MAX: '0',
-      WS_CONNECT_RATE_LIMIT: '0',
-      WS_MESSAGE_RATE_LIMIT: '0',
       MAX_CONNECTIONS_PER_USER: '10000',
-      STATS_INTERVAL_MS: '3600000',
-      HEARTBEAT_INTERVAL_MS: '3600000',
       ...(redis === undefined ? {} : { WORKERS: '2', REDIS_URL: `redis://127.0.0.1:${redis.port}` })
     }
   })

@@ -44,10 +44,10 @@ import { signToken } from '../src/auth/sign.js'
 import { mergeEncoded, newHistogram, summarize, type Histogram, type Summary } from '../scripts/loadtest/histogram.js'
 import type { ClientCommand, ClientReport } from './slow-consumer-client.js'
 import { freePort, rssBytes } from './process-stats.js'
+import { SECRET, SERVICE_ENV } from './service-env.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..')
-const SECRET = 'benchmark-secret-benchmark-secret-0123456789'
 
 const { values: args } = parseArgs({
   options: {
@@ -154,19 +154,11 @@ async function slowConsumerClosed (port: number): Promise<number> {
 }
 
 const serviceEnv: Record<string, string> = {
-  NODE_ENV: 'production',
-  HOST: '127.0.0.1',
-  JWT_SECRET: SECRET,
-  LOG_LEVEL: 'warn',
-  RATE_LIMIT_MAX: '0',
-  WS_CONNECT_RATE_LIMIT: '0',
-  WS_MESSAGE_RATE_LIMIT: '0',
+  // No statistics pushes or heartbeats during the phases (SERVICE_ENV): the
+  // stalled client must be closed by the outbound limits, not by a missed pong.
+  ...SERVICE_ENV,
   // Live events flow at once, without waiting for a resume message.
   RESUME_GRACE_MS: '0',
-  // No statistics pushes or heartbeats during the phases: the stalled
-  // client must be closed by the outbound limits, not by a missed pong.
-  STATS_INTERVAL_MS: '3600000',
-  HEARTBEAT_INTERVAL_MS: '3600000',
   ...(args['hard-bytes'] === undefined ? {} : { SLOW_CONSUMER_HARD_BYTES: args['hard-bytes'] }),
   ...(args['soft-bytes'] === undefined ? {} : { SLOW_CONSUMER_SOFT_BYTES: args['soft-bytes'] })
 }

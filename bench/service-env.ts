@@ -1,0 +1,21 @@
+/** What both benchmarks start the service with. */
+
+/** The key every benchmark token is signed with; never a deployment's. */
+export const SECRET = 'benchmark-secret-benchmark-secret-0123456789'
+
+/**
+ * The service as a benchmark runs it: production mode, quiet logs, and no
+ * limit that thousands of clients from one address would trip. Statistics
+ * pushes and heartbeats are an hour apart, so only the measured traffic flows.
+ */
+export const SERVICE_ENV: Readonly<Record<string, string>> = {
+  NODE_ENV: 'production',
+  HOST: '127.0.0.1',
+  JWT_SECRET: SECRET,
+  LOG_LEVEL: 'warn',
+  RATE_LIMIT_MAX: '0',
+  WS_CONNECT_RATE_LIMIT: '0',
+  WS_MESSAGE_RATE_LIMIT: '0',
+  STATS_INTERVAL_MS: '3600000',
+  HEARTBEAT_INTERVAL_MS: '3600000'
+}

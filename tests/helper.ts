@@ -9,7 +9,7 @@ import { loadConfig, type Config } from '../src/config.js'
 
 export const TEST_SECRET = 'test-secret-with-at-least-32-bytes!!'
 
-type Test = { teardown (fn: () => unknown): void }
+export type Test = { teardown (fn: () => unknown): void }
 
 /** The defaults with the test secret, overridden by `overrides`. */
 export function testConfig (overrides: Partial<Config> = {}): Config {

@@ -9,11 +9,9 @@ import {
 } from '../../src/client/index.js'
 import type { SeqGap } from '../../src/client/seq-tracker.js'
 import { SUBSCRIBABLE_TYPES } from '../../src/protocol/messages.js'
-import { publishEvent, startServer, testConfig, token, waitFor, type Server } from '../helper.js'
+import { publishEvent, startServer, testConfig, token, waitFor, type Server, type Test } from '../helper.js'
 import { NEEDS_REDIS, RedisServer, startInstance } from '../redis.js'
 import { WebSocketGate } from './websocket-gate.js'
-
-interface Test { teardown (fn: () => unknown): void }
 
 /** Timings small enough for tests; production defaults are seconds. */
 const FAST = {

@@ -2,8 +2,7 @@ import http from 'node:http'
 import net from 'node:net'
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
-
-type Test = { teardown (fn: () => unknown): void }
+import type { Test } from '../helper.js'
 
 /**
  * A real HTTP proxy in front of the service that forwards every HTTP request

@@ -1,6 +1,6 @@
 import t from 'tap'
 import type { Socket } from 'node:net'
-import type { Client, Server } from '../helper.js'
+import type { Client, Server, Test } from '../helper.js'
 import { connect, startServer, token, waitFor } from '../helper.js'
 
 const SOFT = 64 * 1024
@@ -20,14 +20,20 @@ function buffered (server: Server, client: Client): number {
   return server.app.hub.get(id)?.connection.bufferedAmount ?? 0
 }
 
-t.test('a client that stops reading is closed with 1013 past the hard limit; a healthy one gets everything', async t => {
-  const server = await startServer(t, { SLOW_CONSUMER_SOFT_BYTES: SOFT, SLOW_CONSUMER_HARD_BYTES: 4 * SOFT, STATS_INTERVAL_MS: 3_600_000 })
+/** A service with a client that has stopped reading and one that keeps up, both receiving live events. */
+async function oneStalled (t: Test, hardBytes: number): Promise<{ server: Server, stalled: Client, healthy: Client }> {
+  const server = await startServer(t, { SLOW_CONSUMER_SOFT_BYTES: SOFT, SLOW_CONSUMER_HARD_BYTES: hardBytes, STATS_INTERVAL_MS: 3_600_000 })
   const stalled = await connect(server, t, 'stalled')
   const healthy = await connect(server, t, 'healthy')
   // A first message ends the wait for a resume, so live events flow at once.
   await stalled.roundTrip()
   await healthy.roundTrip()
   rawSocket(stalled).pause()
+  return { server, stalled, healthy }
+}
+
+t.test('a client that stops reading is closed with 1013 past the hard limit; a healthy one gets everything', async t => {
+  const { server, stalled, healthy } = await oneStalled(t, 4 * SOFT)
   const published: number[] = []
   // Bounded: kernel buffers on loopback take a few MB before the server's grow.
   for (let i = 0; i < 20_000 && server.app.hub.counters.slowConsumerClosed === 0; i++) published.push(await publishOne(server, 4000))
@@ -51,13 +57,7 @@ t.test('a client that stops reading is closed with 1013 past the hard limit; a h
 })
 
 t.test('while a client is backed up, a newer statistics_update replaces the one it has not received', async t => {
-  const server = await startServer(t, { SLOW_CONSUMER_SOFT_BYTES: SOFT, SLOW_CONSUMER_HARD_BYTES: 1024 * 1024 * 1024, STATS_INTERVAL_MS: 3_600_000 })
-  const stalled = await connect(server, t, 'stalled')
-  const healthy = await connect(server, t, 'healthy')
-  // A first message ends the wait for a resume, so live events flow at once.
-  await stalled.roundTrip()
-  await healthy.roundTrip()
-  rawSocket(stalled).pause()
+  const { server, stalled, healthy } = await oneStalled(t, 1024 * 1024 * 1024)
   const published: number[] = []
   for (let i = 0; i < 20_000 && buffered(server, stalled) < SOFT; i++) published.push(await publishOne(server, 4000))
   // One more so that the server is holding frames back for it.

@@ -11,14 +11,29 @@ export class RedisUnavailableError extends Error {
   }
 }
 
+/** Connections already being dropped: the status stays 'ready' until the socket has closed. */
+const dropping = new WeakSet<object>()
+
 /**
  * A command that timed out means Redis hangs or the network dropped packets
  * without closing the connection, which ioredis does not notice by itself.
  * Dropping the connection makes it reconnect: every user of the client then
  * sees it down and fails at once instead of waiting for a timeout each time.
+ *
+ * Once per connection: a stall times out every command in flight at once,
+ * and the status stays 'ready' until the hung socket has closed (up to
+ * ioredis's disconnect timeout). Each disconnect() adds a 'close' listener
+ * and a timer to that socket, so one per timed-out command piled them up
+ * (MaxListenersExceededWarning: 11 close listeners added to [Socket]).
  */
 export function dropIfHung (client: Redis, err: unknown): void {
-  if (err instanceof Error && err.message === 'Command timed out' && client.status === 'ready') client.disconnect(true)
+  if (!(err instanceof Error) || err.message !== 'Command timed out' || client.status !== 'ready') return
+  const stream = client.stream as object | undefined
+  if (stream !== undefined) {
+    if (dropping.has(stream)) return
+    dropping.add(stream)
+  }
+  client.disconnect(true)
 }
 
 /** `host:port` of a Redis URL, without the password, for messages and logs. */

@@ -15,6 +15,7 @@ import metricsPlugin from './plugins/metrics.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import resumePlugin from './plugins/resume.js'
 import securityHeadersPlugin from './plugins/security-headers.js'
+import socketLimitsPlugin from './plugins/socket-limits.js'
 import statsPlugin from './plugins/stats.js'
 import websocketPlugin from './plugins/websocket.js'
 import { describeSchemaError, pickSchemaError } from './protocol/schema-errors.js'
@@ -64,6 +65,16 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     // finishing. Requests that arrive while closing are served instead, and
     // an upgrade is refused with a close frame (see the websocket plugin).
     return503OnClosing: false,
+    // A request whose headers (or body) never finish is answered 408 and
+    // closed within seconds, not held for Node's 60 s plus its 30 s check
+    // interval: half-sent requests are how one client fills the server's
+    // file descriptors. Upgraded WebSockets are not affected.
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    http: {
+      headersTimeout: config.HEADERS_TIMEOUT_MS,
+      requestTimeout: config.REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(config.HEADERS_TIMEOUT_MS / 5)))
+    },
     ajv: {
       // No type coercion: a number where a string is required is a 400, and
       // unknown fields are refused rather than silently dropped.
@@ -98,6 +109,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   })
 
   await app.register(configPlugin, { config })
+  await app.register(socketLimitsPlugin)
   await app.register(securityHeadersPlugin)
   await app.register(rateLimitPlugin)
   await app.register(authPlugin)

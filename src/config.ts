@@ -1,4 +1,5 @@
 import { createPublicKey } from 'node:crypto'
+import { FD_RESERVE, FALLBACK_OPEN_FILE_LIMIT, httpHeadroom, maxSocketsFor, readOpenFileLimit } from './net/socket-budget.js'
 
 /**
  * The service's configuration, read once from the environment at start-up.
@@ -67,6 +68,16 @@ export interface Config {
   SLOW_CONSUMER_SOFT_BYTES: number
   SLOW_CONSUMER_HARD_BYTES: number
   FANOUT_SLICE_SIZE: number
+  /** WebSockets this process holds at most; by default what the open-file limit allows. */
+  MAX_SOCKETS: number
+  /** Connections one address may hold that are not WebSockets (handshakes, unfinished or idle HTTP). */
+  MAX_PENDING_PER_IP: number
+  /** A request's headers must arrive within this long, or it is answered 408 and closed. */
+  HEADERS_TIMEOUT_MS: number
+  /** A whole request (headers and body) must arrive within this long. */
+  REQUEST_TIMEOUT_MS: number
+  /** The open-file limit MAX_SOCKETS was checked against; null when it could not be read. */
+  OPEN_FILE_LIMIT: number | null
 }
 
 export class ConfigError extends Error {
@@ -106,7 +117,12 @@ const INTEGERS: IntSpec[] = [
   { name: 'JWT_CLOCK_SKEW_MS', def: 0, min: 0, max: 600_000, hint: 'milliseconds between 0 and 600000' },
   { name: 'SLOW_CONSUMER_SOFT_BYTES', def: 1024 * 1024, min: 1024, max: 1024 * 1024 * 1024, hint: 'bytes between 1024 and 1073741824' },
   { name: 'SLOW_CONSUMER_HARD_BYTES', def: 8 * 1024 * 1024, min: 2048, max: 4 * 1024 * 1024 * 1024, hint: 'bytes between 2048 and 4294967296' },
-  { name: 'FANOUT_SLICE_SIZE', def: 500, min: 1, max: 1_000_000, hint: 'connections per fan-out slice, between 1 and 1000000' }
+  { name: 'FANOUT_SLICE_SIZE', def: 500, min: 1, max: 1_000_000, hint: 'connections per fan-out slice, between 1 and 1000000' },
+  // 0: derived from the open-file limit (see net/socket-budget.ts).
+  { name: 'MAX_SOCKETS', def: 0, min: 1, max: 10_000_000, hint: 'a number of WebSockets between 1 and 10000000, or unset to derive it from the open-file limit' },
+  { name: 'MAX_PENDING_PER_IP', def: 512, min: 1, max: 1_000_000, hint: 'connections per address between 1 and 1000000' },
+  { name: 'HEADERS_TIMEOUT_MS', def: 10_000, min: 100, max: 600_000, hint: 'milliseconds between 100 and 600000' },
+  { name: 'REQUEST_TIMEOUT_MS', def: 30_000, min: 100, max: 3_600_000, hint: 'milliseconds between 100 and 3600000' }
 ]
 
 function readInt (env: Env, spec: IntSpec, problems: string[]): number {
@@ -222,10 +238,30 @@ function readBool (env: Env, name: string, def: boolean, problems: string[]): bo
 }
 
 /**
+ * MAX_SOCKETS: by default every WebSocket the open-file limit allows after
+ * the reserve; an explicit value that does not fit is refused, because at
+ * the limit accept() fails and /healthz stops answering.
+ */
+function readMaxSockets (requested: number, maxPendingPerIp: number, openFileLimit: number | null, problems: string[]): number {
+  const limit = openFileLimit ?? FALLBACK_OPEN_FILE_LIMIT
+  const fits = Math.min(maxSocketsFor(limit, maxPendingPerIp), 10_000_000)
+  const budget = `the open-file limit is ${openFileLimit === null ? `unknown (assumed ${limit})` : limit}; ${FD_RESERVE} are kept for Redis, logs and files and ${httpHeadroom(maxPendingPerIp)} for HTTP (MAX_PENDING_PER_IP + 64)`
+  const raise = 'raise the limit (ulimit -n, systemd LimitNOFILE, docker --ulimit nofile)'
+  if (requested === 0) {
+    if (fits < 1) problems.push(`MAX_SOCKETS cannot be derived: ${budget}, which leaves no room for WebSockets; ${raise} or lower MAX_PENDING_PER_IP`)
+    return Math.max(fits, 1)
+  }
+  if (openFileLimit !== null && requested > fits) {
+    problems.push(`MAX_SOCKETS=${requested} does not fit: ${budget}, so at most ${Math.max(fits, 0)} WebSockets fit; lower MAX_SOCKETS (or leave it unset) or ${raise}`)
+  }
+  return requested
+}
+
+/**
  * Reads and validates the configuration.
  * @throws {ConfigError} naming every bad variable at once.
  */
-export function loadConfig (env: Env = process.env): Config {
+export function loadConfig (env: Env = process.env, openFileLimit: number | null = readOpenFileLimit()): Config {
   const problems: string[] = []
   const NODE_ENV = env.NODE_ENV ?? 'development'
 
@@ -269,13 +305,21 @@ export function loadConfig (env: Env = process.env): Config {
     METRICS_TOKEN: env.METRICS_TOKEN === undefined || env.METRICS_TOKEN.trim() === '' ? null : env.METRICS_TOKEN.trim(),
     SLOW_CONSUMER_SOFT_BYTES: ints.SLOW_CONSUMER_SOFT_BYTES,
     SLOW_CONSUMER_HARD_BYTES: ints.SLOW_CONSUMER_HARD_BYTES,
-    FANOUT_SLICE_SIZE: ints.FANOUT_SLICE_SIZE
+    FANOUT_SLICE_SIZE: ints.FANOUT_SLICE_SIZE,
+    MAX_SOCKETS: readMaxSockets(ints.MAX_SOCKETS, ints.MAX_PENDING_PER_IP, openFileLimit, problems),
+    MAX_PENDING_PER_IP: ints.MAX_PENDING_PER_IP,
+    HEADERS_TIMEOUT_MS: ints.HEADERS_TIMEOUT_MS,
+    REQUEST_TIMEOUT_MS: ints.REQUEST_TIMEOUT_MS,
+    OPEN_FILE_LIMIT: openFileLimit
   }
   if (config.WORKERS > 1 && config.REDIS_URL === null) {
     problems.push(`WORKERS=${config.WORKERS} needs REDIS_URL: worker processes share connection limits, seq and statistics through Redis; set REDIS_URL or use WORKERS=1`)
   }
   if (config.SLOW_CONSUMER_HARD_BYTES <= config.SLOW_CONSUMER_SOFT_BYTES) {
     problems.push(`SLOW_CONSUMER_HARD_BYTES=${config.SLOW_CONSUMER_HARD_BYTES} must be larger than SLOW_CONSUMER_SOFT_BYTES=${config.SLOW_CONSUMER_SOFT_BYTES}`)
+  }
+  if (config.HEADERS_TIMEOUT_MS > config.REQUEST_TIMEOUT_MS) {
+    problems.push(`HEADERS_TIMEOUT_MS=${config.HEADERS_TIMEOUT_MS} must not be larger than REQUEST_TIMEOUT_MS=${config.REQUEST_TIMEOUT_MS}: the headers are part of the request`)
   }
   if (problems.length > 0) throw new ConfigError(problems)
   return config

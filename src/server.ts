@@ -59,6 +59,12 @@ async function main (): Promise<void> {
 
   try {
     await app.listen({ port: config.PORT, host: config.HOST })
+    // MAX_SOCKETS is what fits the open-file limit unless set: say which, so a refusal at capacity is no surprise.
+    const limit = config.OPEN_FILE_LIMIT
+    app.log[limit === null ? 'warn' : 'info']({ maxSockets: config.MAX_SOCKETS, maxConnections: app.server.maxConnections, openFileLimit: limit },
+      limit === null
+        ? `the open-file limit could not be read: accepting at most ${config.MAX_SOCKETS} WebSockets; set MAX_SOCKETS to what this host allows`
+        : `accepting at most ${config.MAX_SOCKETS} WebSockets (MAX_SOCKETS) within the open-file limit of ${limit}`)
   } catch (err) {
     app.log.error({ err }, `could not listen on ${config.HOST}:${config.PORT}`)
     process.exit(1)

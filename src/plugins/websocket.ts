@@ -1,5 +1,7 @@
+import type { IncomingMessage } from 'node:http'
 import fastifyWebsocket from '@fastify/websocket'
 import fp from 'fastify-plugin'
+import { Errors } from '../errors.js'
 import { CloseCode } from '../protocol/close-codes.js'
 
 declare module 'fastify' {
@@ -33,4 +35,39 @@ export default fp(async function websocketPlugin (app) {
       done()
     }
   })
-}, { name: 'websocket', dependencies: ['config', 'hub'] })
+
+  // @fastify/websocket completes an upgrade on any route, and on a route
+  // without a WebSocket handler closes it again: a 101 and a socket held for
+  // ws's close timeout per request. Upgrades are answered here instead,
+  // before the handshake: an HTTP error on other routes, and 503 when the
+  // WebSockets this instance may hold (MAX_SOCKETS) are all taken.
+  const wsRoutes = new Set<string>()
+  app.addHook('onRoute', (route) => {
+    if (route.wsHandler !== undefined || route.websocket === true) wsRoutes.add(route.url)
+  })
+  const { MAX_SOCKETS } = app.config
+  const AT_CAPACITY = `server at capacity: this instance holds its maximum of ${MAX_SOCKETS} WebSockets (MAX_SOCKETS); retry in a few seconds, when connections have closed, or on another instance`
+  let held = 0
+  app.addHook('onRequest', async (request, reply) => {
+    if (!request.ws) return
+    const url = request.routeOptions.url
+    // No route: the not-found handler answers 404.
+    if (url === undefined) return
+    if (!wsRoutes.has(url)) throw new Errors.NotWebSocket(url, [...wsRoutes].join(', '))
+    if (held >= MAX_SOCKETS) {
+      app.metrics.refused.inc({ code: '503' })
+      // Answered here: the error handler would log a 503 as a failure.
+      return await reply.code(503).header('retry-after', '5').send({ statusCode: 503, code: 'PUSH_AT_CAPACITY', error: 'Service Unavailable', message: AT_CAPACITY })
+    }
+    // Held until the TCP socket closes, whatever happens after the
+    // handshake: that is when its file descriptor is freed.
+    held++
+    request.raw.socket.once('close', () => { held-- })
+    return undefined
+  })
+  // Once upgraded, a socket is a WebSocket: it no longer counts against its
+  // address's unfinished connections.
+  app.websocketServer.on('connection', (_socket: unknown, request: IncomingMessage) => {
+    app.pendingGuard.release(request.socket)
+  })
+}, { name: 'websocket', dependencies: ['config', 'hub', 'metrics', 'socket-limits'] })

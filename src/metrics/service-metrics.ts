@@ -48,7 +48,7 @@ export class ServiceMetrics {
     })
     this.refused = new Counter({
       name: 'push_connections_refused_total',
-      help: 'WebSocket connections refused at the handshake, by close code (4401 token, 4403 origin, 1008 limit, 1012 draining)',
+      help: 'WebSocket connections refused at the handshake, by close code (4401 token, 4403 origin, 1008 limit, 1012 draining) or HTTP status (503 at MAX_SOCKETS)',
       labelNames: ['code'],
       registers
     })

@@ -47,8 +47,9 @@ export const EXPIRED_REASON = 'token expired: reconnect with a new token, or ref
 /**
  * The dashboard endpoint. Refusals complete the upgrade and close at once
  * with a code and a reason, because a browser cannot read an HTTP refusal
- * of a WebSocket upgrade. Only handshake floods are refused before the
- * upgrade, with HTTP 429 from the rate limiter.
+ * of a WebSocket upgrade. Only floods and overload are refused before the
+ * upgrade: HTTP 429 from the rate limiter, 503 at MAX_SOCKETS (see the
+ * websocket plugin).
  */
 export default async function wsStatisticsRoute (app: FastifyInstance): Promise<void> {
   const { config, hub, metrics, resumer } = app

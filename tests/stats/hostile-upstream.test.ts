@@ -3,7 +3,8 @@ import { createServer } from 'node:http'
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { token } from '../helper.js'
-import { eventually, spawnInstance, type ChildInstance } from '../redis.js'
+import { Channels } from '../../src/cluster/keys.js'
+import { eventually, NEEDS_REDIS, RedisServer, spawnInstance, type ChildInstance } from '../redis.js'
 import { serveUpstream, type UpstreamMode } from '../stats-upstream.js'
 
 const WARNING = 'upstream statistics unavailable; serving the last good value as stale'
@@ -62,3 +63,17 @@ for (const mode of ['deep', 'huge', 'huge-chunked', 'endless', 'garbage'] as con
     t.equal(count(instance.output(), WARNING), 2, 'one warning per outage')
   })
 }
+
+t.test('an unreadable or too deep snapshot on the Redis statistics channel is skipped; the instance keeps serving', { skip: NEEDS_REDIS }, async t => {
+  const redis = await RedisServer.start(t)
+  const instance = await spawnInstance(t, { REDIS_URL: redis.url, STATS_INTERVAL_MS: '100' })
+  const admin = redis.client(t)
+  await admin.publish(Channels.statistics, 'not json')
+  await admin.publish(Channels.statistics, JSON.stringify({ timestamp: new Date().toISOString(), data: {} }).replace('{}', `{"deep":${'['.repeat(20_000)}${']'.repeat(20_000)}}`))
+  // The instance goes on taking snapshots from the channel after the bad ones.
+  await eventually(async () => instance.output().includes('statistics snapshot could not be encoded'), 'the deep snapshot skipped')
+  await eventually(async () => (await statistics(instance)).stale === false, 'a good snapshot')
+  t.ok(await healthy(instance), '/healthz answers')
+  t.equal(instance.child.exitCode, null, 'the process is still running')
+  t.match(instance.output(), 'unreadable statistics snapshot from Redis')
+})

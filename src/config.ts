@@ -35,6 +35,10 @@ export interface Config {
   MAX_INBOUND_MESSAGE_BYTES: number
   STATS_UPSTREAM_URL: string | null
   STATS_UPSTREAM_TIMEOUT_MS: number
+  /** The largest upstream body accepted, counted as it arrives. */
+  STATS_UPSTREAM_MAX_BYTES: number
+  /** Camera ids one connection's subscription may hold. */
+  MAX_CAMERA_IDS: number
   RATE_LIMIT_MAX: number
   WS_CONNECT_RATE_LIMIT: number
   WS_MESSAGE_RATE_LIMIT: number
@@ -102,6 +106,8 @@ const INTEGERS: IntSpec[] = [
   { name: 'HEARTBEAT_INTERVAL_MS', def: 30_000, min: 100, max: 3_600_000, hint: 'milliseconds between 100 and 3600000' },
   { name: 'MAX_INBOUND_MESSAGE_BYTES', def: 4096, min: 64, max: 16 * 1024 * 1024, hint: 'bytes between 64 and 16777216' },
   { name: 'STATS_UPSTREAM_TIMEOUT_MS', def: 2000, min: 10, max: 60_000, hint: 'milliseconds between 10 and 60000' },
+  { name: 'STATS_UPSTREAM_MAX_BYTES', def: 1024 * 1024, min: 1024, max: 256 * 1024 * 1024, hint: 'bytes between 1024 and 268435456' },
+  { name: 'MAX_CAMERA_IDS', def: 1000, min: 1, max: 1_000_000, hint: 'camera ids per connection, between 1 and 1000000' },
   { name: 'RATE_LIMIT_MAX', def: 1000, min: 0, max: 10_000_000, hint: 'requests per minute, 0 to disable' },
   { name: 'WS_CONNECT_RATE_LIMIT', def: 300, min: 0, max: 10_000_000, hint: 'handshakes per minute, 0 to disable' },
   { name: 'WS_MESSAGE_RATE_LIMIT', def: 20, min: 0, max: 1_000_000, hint: 'messages per second, 0 to disable' },
@@ -286,6 +292,8 @@ export function loadConfig (env: Env = process.env, openFileLimit: number | null
     MAX_INBOUND_MESSAGE_BYTES: ints.MAX_INBOUND_MESSAGE_BYTES,
     STATS_UPSTREAM_URL: readUrl(env, 'STATS_UPSTREAM_URL', problems),
     STATS_UPSTREAM_TIMEOUT_MS: ints.STATS_UPSTREAM_TIMEOUT_MS,
+    STATS_UPSTREAM_MAX_BYTES: ints.STATS_UPSTREAM_MAX_BYTES,
+    MAX_CAMERA_IDS: ints.MAX_CAMERA_IDS,
     RATE_LIMIT_MAX: ints.RATE_LIMIT_MAX,
     WS_CONNECT_RATE_LIMIT: ints.WS_CONNECT_RATE_LIMIT,
     WS_MESSAGE_RATE_LIMIT: ints.WS_MESSAGE_RATE_LIMIT,

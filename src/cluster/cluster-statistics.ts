@@ -156,9 +156,16 @@ export class ClusterStatistics {
     }
   }
 
+  /** A snapshot from the channel; one that cannot be read is skipped, never thrown into the subscriber. */
   #received (payload: string): void {
     if (this.#stopped) return
-    const snapshot = JSON.parse(payload) as Snapshot
+    let snapshot: Snapshot
+    try {
+      snapshot = JSON.parse(payload) as Snapshot
+    } catch (err) {
+      this.#options.logger.warn({ err: (err as Error).message }, 'unreadable statistics snapshot from Redis; keeping the last one')
+      return
+    }
     this.#latest = snapshot
     this.#push(snapshot)
   }
@@ -172,10 +179,18 @@ export class ClusterStatistics {
 
   /** Pushes a snapshot whose data differ from the last pushed one. */
   #push (snapshot: Snapshot): void {
-    const key = JSON.stringify(snapshot.data)
-    if (key === this.#pushedKey) return
-    this.#pushedKey = key
-    this.#frame = encode({ type: 'statistics_update', timestamp: snapshot.timestamp, data: snapshot.data })
-    this.#options.push(this.#frame)
+    let frame: Buffer
+    try {
+      const key = JSON.stringify(snapshot.data)
+      if (key === this.#pushedKey) return
+      this.#pushedKey = key
+      frame = encode({ type: 'statistics_update', timestamp: snapshot.timestamp, data: snapshot.data })
+    } catch (err) {
+      // Runs from a Redis subscriber and a health event: a throw here would reach neither caller's catch.
+      this.#options.logger.warn({ err: (err as Error).message }, 'statistics snapshot could not be encoded; dashboards keep the last one')
+      return
+    }
+    this.#frame = frame
+    this.#options.push(frame)
   }
 }

@@ -30,7 +30,7 @@ export default fp<{ sources?: StatisticsSource[] }>(async function statsPlugin (
   const stopCounting = app.bus.onMessage(message => { events.record(message) })
   const sources: StatisticsSource[] = [events, new ConnectionStatistics(app.hub), ...(options.sources ?? [])]
   if (app.config.STATS_UPSTREAM_URL !== null) {
-    sources.push(new UpstreamStatistics(app.config.STATS_UPSTREAM_URL, app.config.STATS_UPSTREAM_TIMEOUT_MS, app.log))
+    sources.push(upstreamSource(app))
   }
 
   let frame: Buffer | null = null
@@ -56,6 +56,11 @@ export default fp<{ sources?: StatisticsSource[] }>(async function statsPlugin (
   })
 }, { name: 'stats', dependencies: ['config', 'hub', 'cluster', 'metrics'] })
 
+function upstreamSource (app: FastifyInstance): UpstreamStatistics {
+  const { STATS_UPSTREAM_URL, STATS_UPSTREAM_TIMEOUT_MS, STATS_UPSTREAM_MAX_BYTES } = app.config
+  return new UpstreamStatistics(STATS_UPSTREAM_URL!, { timeoutMs: STATS_UPSTREAM_TIMEOUT_MS, maxBytes: STATS_UPSTREAM_MAX_BYTES }, app.log)
+}
+
 /**
  * With REDIS_URL: the counters come from Redis, one instance (the leader)
  * gathers per interval, and every instance pushes the snapshot it publishes.
@@ -64,7 +69,7 @@ async function clusterStatistics (app: FastifyInstance, extra: StatisticsSource[
   const cluster = app.cluster!
   const sources: StatisticsSource[] = [...cluster.statisticsSources(), ...extra]
   if (app.config.STATS_UPSTREAM_URL !== null) {
-    sources.push(new UpstreamStatistics(app.config.STATS_UPSTREAM_URL, app.config.STATS_UPSTREAM_TIMEOUT_MS, app.log))
+    sources.push(upstreamSource(app))
   }
   // Only the leader calls collect(); the collector's own loop never runs.
   const collector = new StatisticsCollector({ sources, intervalMs: app.config.STATS_INTERVAL_MS, logger: app.log, onChange () {} })

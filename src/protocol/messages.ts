@@ -125,11 +125,14 @@ export const PongMessage = Type.Object({
 export const SubscribedMessage = Type.Object({
   type: Type.Literal('subscribed'),
   event_types: Type.Array(Type.String()),
+  /** Every camera in the filter (at most MAX_CAMERA_IDS), or null for every camera. */
   camera_ids: Type.Union([Type.Array(Type.String()), Type.Null()]),
+  /** How many camera ids the filter holds; 0 with `camera_ids: null`. */
+  camera_count: Type.Integer({ minimum: 0 }),
   timestamp: Timestamp
 })
 
-export const ERROR_CODES = ['invalid_json', 'unknown_type', 'invalid_message', 'unsupported_data', 'invalid_token', 'resume_not_allowed'] as const
+export const ERROR_CODES = ['invalid_json', 'unknown_type', 'invalid_message', 'unsupported_data', 'invalid_token', 'resume_not_allowed', 'too_many_cameras'] as const
 
 export const ErrorMessage = Type.Object({
   type: Type.Literal('error'),

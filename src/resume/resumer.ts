@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises'
 import type { History } from '../history/history.js'
 import type { Member } from '../hub/connection-hub.js'
-import { LiveGate } from '../hub/live-gate.js'
+import { LiveGate, type Held } from '../hub/live-gate.js'
 import { CloseCode } from '../protocol/close-codes.js'
 import { encode, now } from '../protocol/codec.js'
 import type { SequencedMessage, ServerMessage } from '../protocol/messages.js'
@@ -72,6 +72,8 @@ export class Resumer {
   readonly #backlogBytes: number
   /** Members waiting for a first message → their deadline; insertion order is deadline order. */
   readonly #awaiting = new Map<Member, number>()
+  /** Gates whose held messages are being sent. */
+  readonly #draining = new WeakSet<LiveGate>()
   #timer: NodeJS.Timeout | null = null
 
   constructor (options: ResumerOptions) {
@@ -127,20 +129,21 @@ export class Resumer {
   }
 
   #gate (member: Member): void {
-    member.gate = new LiveGate({
+    const gate = new LiveGate({
       limit: this.#options.holdLimit,
       onOverflow: () => {
-        if (this.#awaiting.delete(member)) {
-          // Nobody asked to resume yet: stop waiting rather than hold more.
-          this.#release(member, -1)
-          return true
-        }
-        // A replay is so slow that live messages pile up: the client
-        // resumes again from what it has, with a fresh replay.
+        // Nobody asked to resume yet: stop waiting and start sending what is
+        // held, which makes room (or opens the gate) when the client keeps up.
+        if (this.#awaiting.delete(member)) this.#release(member, -1)
+        if (gate.isOpen || gate.size < this.#options.holdLimit) return true
+        // Live messages pile up faster than the client takes the held ones
+        // (a slow replay, or a slow reader): the client resumes again from
+        // what it has, with a fresh replay.
         member.connection.close(CloseCode.TRY_AGAIN_LATER, 'resume fell behind: reconnect with last_seq')
         return false
       }
     })
+    member.gate = gate
   }
 
   #schedule (): void {
@@ -204,21 +207,67 @@ export class Resumer {
     this.#release(member, covered)
   }
 
-  /** Sends what the gate held, newer than `coveredSeq`, and opens it, in one synchronous step. */
+  /**
+   * Sends what the gate held, newer than `coveredSeq`, then opens it. The
+   * held messages are a burst the service made (everything published during
+   * the grace or the replay), so they are paced like a replay: in slices,
+   * waiting while the connection has more than `backlogBytes` queued, and
+   * a client that reads is never cut off as a slow consumer for them.
+   * Meanwhile the gate stays closed and holds newer live messages behind
+   * them; it opens in the same synchronous step that sends the last held
+   * one: nothing twice, nothing lost, nothing out of order. Whatever fits
+   * goes out now, so a small gate is released at once.
+   */
   #release (member: Member, coveredSeq: number): void {
     const gate = member.gate
-    if (gate === null) return
-    member.gate = null
+    if (gate === null || this.#draining.has(gate)) return
     // Live messages up to here reach the member through the replay; the
     // fan-out skips them (with a shared bus they can arrive after it).
     if (coveredSeq > member.resumedThrough) member.resumedThrough = coveredSeq
-    for (const item of gate.release(coveredSeq)) {
+    this.#draining.add(gate)
+    this.#drain(member, gate, coveredSeq).catch((err: unknown) => {
+      this.#options.onError?.(member, err)
+      member.connection.close(CloseCode.TRY_AGAIN_LATER, 'held messages could not be sent: reconnect with last_seq')
+    })
+  }
+
+  async #drain (member: Member, gate: LiveGate, coveredSeq: number): Promise<void> {
+    // Taken from the gate a slice at a time and sent one by one while the
+    // connection has room; what the gate still holds stays behind them.
+    let slice: Held[] = []
+    let next = 0
+    let sentThisTurn = 0
+    for (;;) {
+      if (member.gate !== gate || !this.#options.isOpen(member)) return
+      if (next === slice.length) {
+        if (gate.size === 0) {
+          gate.open()
+          member.gate = null
+          return
+        }
+        if (sentThisTurn >= this.#sliceSize) {
+          // One big gate never blocks the others.
+          await nextTurn()
+          sentThisTurn = 0
+        }
+        slice = gate.take(this.#sliceSize, coveredSeq)
+        next = 0
+        continue
+      }
+      if (member.connection.bufferedAmount > this.#backlogBytes) {
+        await nextTurn()
+        while (this.#options.isOpen(member) && member.gate === gate && member.connection.bufferedAmount > this.#backlogBytes) await sleep(10)
+        sentThisTurn = 0
+        continue
+      }
+      const item = slice[next++]
       if (Buffer.isBuffer(item)) {
         // Broadcast frames are statistics snapshots.
         this.#sendFrame(member, item, 'statistics_update')
       } else {
         this.#sendFrame(member, frameOf(item), item.type)
       }
+      sentThisTurn++
     }
   }
 

@@ -280,9 +280,14 @@ export default async function wsStatisticsRoute (app: FastifyInstance): Promise<
       case 'resume':
         // Taken by the resumer when first; never reaches here otherwise.
         return
-      case 'subscribe':
-        member.subscription.subscribe(message.event_types, message.camera_ids)
+      case 'subscribe': {
+        const applied = member.subscription.subscribe(message.event_types, message.camera_ids, config.MAX_CAMERA_IDS)
+        if (!applied.ok) {
+          sendError(member, 'too_many_cameras', `subscribe refused: it would hold ${applied.wouldHold} camera ids, more than MAX_CAMERA_IDS=${config.MAX_CAMERA_IDS} per connection; nothing was changed (you hold ${member.subscription.cameraCount}). Unsubscribe cameras first, or send camera_ids: null for every camera`)
+          return
+        }
         break
+      }
       case 'unsubscribe':
         member.subscription.unsubscribe(message.event_types, message.camera_ids)
         break

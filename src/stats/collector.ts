@@ -33,7 +33,11 @@ export interface CollectorOptions {
 export class StatisticsCollector {
   readonly #options: CollectorOptions
   readonly #lastGood = new Map<string, StatisticsData>()
+  /** Each source's last good values, serialized: the change-detection key. */
+  readonly #lastKeys = new Map<string, string>()
   readonly #failing = new Set<string>()
+  /** Stages of the run itself that are failing (logged once per outage). */
+  readonly #faults = new Set<string>()
   #latest: Snapshot | null = null
   #latestKey = ''
   #timer: NodeJS.Timeout | null = null
@@ -76,6 +80,9 @@ export class StatisticsCollector {
   async #tick (): Promise<void> {
     try {
       await this.collect()
+    } catch (err) {
+      // #run contains its own failures; this is the last line that keeps the loop alive.
+      this.#fault('collect', err)
     } finally {
       if (!this.#stopped) {
         this.#timer = setTimeout(() => { void this.#tick() }, this.#options.intervalMs)
@@ -84,27 +91,78 @@ export class StatisticsCollector {
     }
   }
 
+  /** A run never rejects: whatever fails, the last snapshot stands. */
   async #run (): Promise<Snapshot> {
+    try {
+      const snapshot = await this.#gather()
+      this.#recovered('gather')
+      return snapshot
+    } catch (err) {
+      this.#fault('gather', err)
+      return this.#latest ?? { timestamp: new Date().toISOString(), data: {} }
+    }
+  }
+
+  async #gather (): Promise<Snapshot> {
     const { sources, logger } = this.#options
     const results = await Promise.allSettled(sources.map(async source => await source.collect()))
     const data: StatisticsData = {}
+    const keys: string[] = []
     results.forEach((result, i) => {
       const name = sources[i].name
+      // A source's values are serialized here, one source at a time: values
+      // that cannot be (too deep, cyclic, a BigInt) fail that source alone,
+      // before they reach the merged snapshot, the pushed frame or /api/statistics.
+      let failure: unknown = null
       if (result.status === 'fulfilled') {
-        this.#lastGood.set(name, result.value)
+        try {
+          this.#lastKeys.set(name, JSON.stringify(result.value) ?? '')
+          this.#lastGood.set(name, result.value)
+        } catch (err) {
+          failure = err
+        }
+      } else {
+        failure = result.reason
+      }
+      if (failure === null) {
         if (this.#failing.delete(name)) logger.info({ source: name }, 'statistics source recovered')
       } else if (!this.#failing.has(name)) {
         this.#failing.add(name)
-        logger.warn({ source: name, err: result.reason }, 'statistics source failed; keeping its last values')
+        logger.warn({ source: name, err: failure }, 'statistics source failed; keeping its last values')
       }
       Object.assign(data, this.#lastGood.get(name))
+      keys.push(this.#lastKeys.get(name) ?? '')
     })
     const snapshot: Snapshot = { timestamp: new Date().toISOString(), data }
-    const key = JSON.stringify(data)
+    const key = keys.join('\n')
     const changed = key !== this.#latestKey
     this.#latest = snapshot
     this.#latestKey = key
-    if (changed && !this.#stopped) this.#options.onChange(snapshot)
+    if (changed && !this.#stopped) {
+      try {
+        this.#options.onChange(snapshot)
+        this.#recovered('push')
+      } catch (err) {
+        // Pushing failed (say, encoding); the next change tries again.
+        this.#latestKey = ''
+        this.#fault('push', err)
+      }
+    }
     return snapshot
   }
+
+  /** Logs a failure of the loop itself once per outage. */
+  #fault (stage: string, err: unknown): void {
+    if (this.#faults.has(stage)) return
+    this.#faults.add(stage)
+    this.#options.logger.warn({ stage, err: errorText(err) }, 'statistics run failed; the collector keeps running')
+  }
+
+  #recovered (stage: string): void {
+    if (this.#faults.delete(stage)) this.#options.logger.info({ stage }, 'statistics run recovered')
+  }
+}
+
+function errorText (err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
 }

@@ -28,3 +28,14 @@ t.test('at the limit the owner decides: release (the hub sends) or drop (the own
   t.equal(overflows, 2, 'the owner is told once')
   t.equal(closing.size, 1, 'memory stays bounded')
 })
+
+t.test('the owner takes slices in order while newer items wait behind them; an opened gate holds nothing', async t => {
+  const gate = new LiveGate({ limit: 10, onOverflow: () => false })
+  for (const seq of [1, 2, 3, 4]) gate.hold(event(seq))
+  t.same(gate.take(2, 1), [event(2)], 'the oldest two, without what was covered')
+  t.ok(gate.hold(event(5)), 'still closed while the owner sends: held behind the rest')
+  t.same(gate.take(10, 1), [event(3), event(4), event(5)])
+  gate.open()
+  t.notOk(gate.hold(event(6)), 'open: the hub sends it itself')
+  t.equal(gate.size, 0)
+})

@@ -15,8 +15,12 @@ export function newInstanceId (): string {
  * the local truth its entries in Redis are checked and repaired against.
  */
 export interface HeldSlots {
-  /** How many slots it holds, or null while an outcome is unknown (an acquire in flight, a release not yet done). */
-  expectedCount (): number | null
+  /**
+   * How many slots it holds, and the connections whose slot may or may not
+   * be in Redis right now (acquires in flight, releases not done); null when
+   * there are too many of those to name.
+   */
+  expectation (): { held: number, unsettled: string[] } | null
   /** Makes this instance's entries in Redis equal the slots it holds. */
   reconcile (): Promise<void>
   /** Releases again what could not be released while Redis was unreachable. */
@@ -118,17 +122,17 @@ export class ClusterInstance {
       const slots = this.#options.slots()
       await slots?.retryReleases()
       // Taken when the script is sent: Redis runs it after every command sent before.
-      const expected = slots?.expectedCount() ?? null
+      const expected = slots?.expectation() ?? null
       const sentAt = Date.now()
       const [alive, seconds, micros, stored] = await refreshScript.run(client,
         [Keys.instance(this.id), Keys.instanceConns(this.id), Keys.instanceUsers(this.id), Keys.seq],
-        [leaseMs, highestSeq()]) as [number, string, string, number]
+        [leaseMs, highestSeq(), ...expected?.unsettled ?? []]) as [number, string, string, number]
       this.#observeClock(sentAt, seconds, micros)
       if (Number(alive) === 0) {
         logger.warn({ instanceId: this.id }, 'this instance\'s lease had expired in Redis; registering its connections again')
         await this.register()
-      } else if (expected !== null && Number(stored) !== expected && slots !== undefined) {
-        logger.warn({ instanceId: this.id, inRedis: Number(stored), held: expected },
+      } else if (expected !== null && Number(stored) !== expected.held && slots !== undefined) {
+        logger.warn({ instanceId: this.id, inRedis: Number(stored), held: expected.held },
           'this instance\'s connection count in Redis differs from the connections it holds; repairing it')
         await slots.reconcile()
       }

@@ -181,10 +181,13 @@ return 1
 `)
 
 /**
- * Extends this instance's lease and raises the seq floor.
- * KEYS: lease, connections, users, seq. ARGV: lease ms, floor.
+ * Extends this instance's lease and raises the seq floor, and counts the
+ * connection set without the connections whose slot the instance cannot
+ * account for yet (acquires in flight, releases not done), so the count can
+ * be compared exactly with the slots it holds, even under load.
+ * KEYS: lease, connections, users, seq. ARGV: lease ms, floor, unsettled connection ids...
  * Returns { 1, or 0 when the lease had already expired (register again);
- *           Redis time seconds, microseconds; connections in the set }.
+ *           Redis time seconds, microseconds; settled connections in the set }.
  */
 export const refreshScript = new Script(RAISE_FLOOR + `
 raise_floor(KEYS[4], tonumber(ARGV[2]))
@@ -192,7 +195,9 @@ local time = redis.call('TIME')
 if redis.call('PEXPIRE', KEYS[1], ARGV[1]) == 0 then return { 0, time[1], time[2], 0 } end
 redis.call('PEXPIRE', KEYS[2], ARGV[1])
 redis.call('PEXPIRE', KEYS[3], ARGV[1])
-return { 1, time[1], time[2], redis.call('HLEN', KEYS[2]) }
+local settled = redis.call('HLEN', KEYS[2])
+for i = 3, #ARGV do settled = settled - redis.call('HEXISTS', KEYS[2], ARGV[i]) end
+return { 1, time[1], time[2], settled }
 `)
 
 /**

@@ -18,6 +18,12 @@ export interface RedisSlotLimiterOptions {
  */
 const DEADLINE_MARGIN_MS = 100
 
+/**
+ * Above this many acquires in flight and releases pending, a lease refresh
+ * does not compare counts (the script would carry every id); the next one does.
+ */
+const MAX_UNSETTLED_CHECKED = 1000
+
 /** Slots written or released per script call when this instance repairs its entries. */
 const REPAIR_BATCH = 500
 
@@ -95,8 +101,9 @@ export class RedisSlotLimiter implements SlotLimiter, HeldSlots {
     })
   }
 
-  expectedCount (): number | null {
-    return this.#inflight.size === 0 && this.#pendingReleases.size === 0 ? this.#held.size : null
+  expectation (): { held: number, unsettled: string[] } | null {
+    if (this.#inflight.size + this.#pendingReleases.size > MAX_UNSETTLED_CHECKED) return null
+    return { held: this.#held.size, unsettled: [...this.#inflight.keys(), ...this.#pendingReleases.keys()] }
   }
 
   /** Retries the releases that failed during an outage, and releases acquires of unknown outcome. */

@@ -41,3 +41,36 @@ t.test('handshakes refused during a Redis stall leave no slot behind once Redis 
   const sixth = await attempt(instance.wsUrl, 'olga', t)
   t.equal(sixth.outcome, '1008', 'the sixth is refused: the limit still holds')
 })
+
+t.test('an instance repairs its slots in Redis from the connections it holds, within one lease', { skip: NEEDS_REDIS }, async t => {
+  const redis = await RedisServer.start(t)
+  const instance = await startInstance(t, redis, { INSTANCE_LEASE_MS: 1500 })
+  const id = instance.app.cluster!.id
+  const admin = redis.client(t)
+  const live: string[] = []
+  for (let i = 0; i < 2; i++) {
+    const client = await connect(instance, t, 'pia')
+    live.push(client.messages.find(message => message.type === 'connection_status')!.connection_id as string)
+  }
+  // Slots nobody holds (as a script run late would leave them), and a held one lost.
+  const conns = `push:instance:${id}:conns`
+  const users = `push:instance:${id}:users`
+  await admin.multi()
+    .hset('push:slots:pia', 'stray-1', id, 'stray-2', id, 'stray-3', id)
+    .hset(conns, 'stray-1', 'pia', 'stray-2', 'pia', 'stray-3', 'pia')
+    .hincrby(users, 'pia', 3)
+    .hdel('push:slots:pia', live[1])
+    .hdel(conns, live[1])
+    .hincrby(users, 'pia', -1)
+    .exec()
+
+  const expected = Object.fromEntries(live.map(connection => [connection, id]))
+  await eventually(async () => {
+    const [slots, set, counts] = await Promise.all([admin.hgetall('push:slots:pia'), admin.hgetall(conns), admin.hgetall(users)])
+    return JSON.stringify(slots) === JSON.stringify(expected) && Object.keys(set).sort().join() === [...live].sort().join() && counts.pia === '2'
+  }, 'the slots in Redis to equal the live connections', 1500)
+  const status = await fetch(`${instance.url}/api/ws/status`, { headers: { authorization: `Bearer ${token('root', { roles: ['admin'] })}` } })
+  t.match(await status.json(), { total_connections: 2, total_users: 1, users: { pia: 2 } }, 'the counts equal the live connections')
+  for (let i = 0; i < 3; i++) await connect(instance, t, 'pia')
+  t.equal((await attempt(instance.wsUrl, 'pia', t)).outcome, '1008', 'three more, then the limit')
+})

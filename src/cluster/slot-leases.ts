@@ -57,6 +57,7 @@ export class RedisSlotLimiter implements SlotLimiter, HeldSlots {
   readonly #pendingReleases = new Map<string, string>()
   #retrying: Promise<void> | null = null
   #reconciling: Promise<void> | null = null
+  #reconcileAgain: Promise<void> | null = null
 
   constructor (options: RedisSlotLimiterOptions) {
     this.limit = options.limit
@@ -127,9 +128,19 @@ export class RedisSlotLimiter implements SlotLimiter, HeldSlots {
    * equal the slots held here: entries nobody holds are released, held slots
    * Redis lost are written again. Acquires still in flight are left alone.
    * Every step can run twice, so racing with handshakes and closes is safe.
+   * A call during a run gets a fresh run after it (shared by every such
+   * call): the running one may have read Redis before what prompted the call.
    */
   async reconcile (): Promise<void> {
-    this.#reconciling ??= this.#reconcile().finally(() => { this.#reconciling = null })
+    if (this.#reconciling !== null) {
+      this.#reconcileAgain ??= this.#reconciling.catch(() => {}).then(async () => {
+        this.#reconcileAgain = null
+        await this.reconcile()
+      })
+      await this.#reconcileAgain
+      return
+    }
+    this.#reconciling = this.#reconcile().finally(() => { this.#reconciling = null })
     await this.#reconciling
   }
 

@@ -13,8 +13,10 @@ export interface RedisSlotLimiterOptions {
 
 /**
  * How long before the command timeout an acquire script stops writing. It
- * covers the error of this instance's estimate of Redis's clock, so a script
- * that still writes is one whose answer arrives before the timeout.
+ * covers the error of this instance's estimate of Redis's clock (at most half
+ * a sampled round trip), so a script Redis runs after this instance stopped
+ * waiting writes nothing. One that wrote and whose answer was lost anyway is
+ * released as an acquire of unknown outcome.
  */
 const DEADLINE_MARGIN_MS = 100
 

@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis'
 import { RedisBus } from '../bus/redis-bus.js'
-import type { ConnectionHub } from '../hub/connection-hub.js'
 import { RedisHistory } from '../history/redis-history.js'
 import type { StatisticsCollector, StatisticsSource } from '../stats/collector.js'
 import { ClusterConnectionStatistics, ClusterEventStatistics, ClusterStatistics } from './cluster-statistics.js'
@@ -14,8 +13,6 @@ export interface ClusterOptions {
   leaseMs: number
   historySize: number
   maxConnectionsPerUser: number
-  /** The hub exists after the cluster is connected; it is read when the instance starts. */
-  hub: () => ConnectionHub
   logger: HealthLogger
 }
 
@@ -48,9 +45,9 @@ export class Cluster {
     this.instance = new ClusterInstance({
       id: this.id,
       client,
-      get hub () { return options.hub() },
       leaseMs: options.leaseMs,
       highestSeq: () => this.bus.highestSeq,
+      slots: () => this.slots,
       logger: options.logger
     })
     this.slots = new RedisSlotLimiter({ client, instance: this.instance, limit: options.maxConnectionsPerUser })
@@ -112,7 +109,10 @@ export class Cluster {
     }
   }
 
-  /** After an outage: restore the lease (Redis may have lost it) and free slots released meanwhile. */
+  /**
+   * After an outage: restore the lease (Redis may have lost it), repair this
+   * instance's slots, and free those released or left unknown meanwhile.
+   */
   async #recover (): Promise<void> {
     try {
       await this.instance.register()

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { Redis } from 'ioredis'
-import type { ConnectionHub } from '../hub/connection-hub.js'
 import { Keys } from './keys.js'
 import { dropIfHung } from './redis-client.js'
 import { refreshScript, registerScript, totalsScript } from './scripts.js'
@@ -11,13 +10,31 @@ export function newInstanceId (): string {
   return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
 }
 
+/**
+ * The connection slots this instance holds, as the slot limiter knows them:
+ * the local truth its entries in Redis are checked and repaired against.
+ */
+export interface HeldSlots {
+  /**
+   * How many slots it holds, and the connections whose slot may or may not
+   * be in Redis right now (acquires in flight, releases not done); null when
+   * there are too many of those to name.
+   */
+  expectation (): { held: number, unsettled: string[] } | null
+  /** Makes this instance's entries in Redis equal the slots it holds. */
+  reconcile (): Promise<void>
+  /** Releases again what could not be released while Redis was unreachable. */
+  retryReleases (): Promise<void>
+}
+
 export interface InstanceOptions {
   id: string
   client: Redis
-  hub: ConnectionHub
   leaseMs: number
   /** The highest seq this instance has seen, pushed as the seq counter's floor. */
   highestSeq: () => number
+  /** The slot limiter, created after the instance. */
+  slots: () => HeldSlots | undefined
   logger: { warn (obj: object, msg: string): void }
 }
 
@@ -32,17 +49,21 @@ export interface ClusterTotals {
   userConnections: number
 }
 
-/** How many writes one pipeline carries when an instance registers its connections again. */
-const REGISTER_BATCH = 1000
+/**
+ * Clock samples from a slower round trip than this are ignored: the offset
+ * they give may be off by half the round trip.
+ */
+const CLOCK_SAMPLE_MAX_RTT_MS = 200
 
 /**
- * This instance's lease in Redis. The lease holds the instance's connection
- * counts and makes its users' connection slots count; it expires
- * INSTANCE_LEASE_MS after the last refresh, so the slots of a crashed
- * instance are freed within one lease. A live instance refreshes it three
- * times per lease, and registers again from its own state when the lease is
- * gone (Redis restarted, or the process stalled longer than a lease), so
- * live connections never lose their slots.
+ * This instance's lease in Redis. The lease makes its users' connection
+ * slots count and carries its connection set; it expires INSTANCE_LEASE_MS
+ * after the last refresh, so the slots of a crashed instance are freed
+ * within one lease. A live instance refreshes it three times per lease, and
+ * registers again when the lease is gone (Redis restarted, or the process
+ * stalled longer than a lease), so live connections never lose their slots.
+ * Each refresh also compares the connection set in Redis with the slots the
+ * instance holds and repairs any difference.
  */
 export class ClusterInstance {
   readonly id: string
@@ -50,6 +71,8 @@ export class ClusterInstance {
   readonly #options: InstanceOptions
   #timer: NodeJS.Timeout | null = null
   #registering: Promise<void> | null = null
+  /** Redis's clock minus this process's clock, in ms, measured on each lease write. */
+  #clockOffset = 0
 
   constructor (options: InstanceOptions) {
     this.id = options.id
@@ -63,9 +86,14 @@ export class ClusterInstance {
     this.#timer.unref()
   }
 
+  /** Now on Redis's clock (ms), as far as this instance can tell: for deadlines a script checks. */
+  redisNow (): number {
+    return Math.round(Date.now() + this.#clockOffset)
+  }
+
   /**
-   * (Re)writes the lease, the user counts and every local connection's slot
-   * from this instance's own state. Concurrent callers share one run.
+   * Creates the lease (or extends it) and restores every slot this instance
+   * holds. Concurrent callers share one run.
    */
   async register (): Promise<void> {
     this.#registering ??= this.#register().finally(() => { this.#registering = null })
@@ -73,42 +101,52 @@ export class ClusterInstance {
   }
 
   async #register (): Promise<void> {
-    const { client, hub, leaseMs, highestSeq } = this.#options
-    await registerScript.run(client, [Keys.instance(this.id), Keys.instanceUsers(this.id), Keys.instances, Keys.seq],
-      [this.id, leaseMs, hub.size, this.startedAt, highestSeq()])
-    const users = Object.entries(hub.users())
-    for (let i = 0; i < users.length; i += REGISTER_BATCH) {
-      const batch = client.pipeline()
-      batch.hset(Keys.instanceUsers(this.id), Object.fromEntries(users.slice(i, i + REGISTER_BATCH)))
-      batch.pexpire(Keys.instanceUsers(this.id), leaseMs)
-      await batch.exec()
-    }
-    let batch = client.pipeline()
-    let queued = 0
-    for (const member of hub.members()) {
-      batch.hset(Keys.slots(member.connection.userId), member.connection.id, this.id)
-      if (++queued % REGISTER_BATCH === 0) {
-        await batch.exec()
-        batch = client.pipeline()
-      }
-    }
-    if (queued % REGISTER_BATCH !== 0) await batch.exec()
+    const { client, leaseMs, highestSeq } = this.#options
+    const sentAt = Date.now()
+    const [seconds, micros] = await registerScript.run(client,
+      [Keys.instance(this.id), Keys.instanceConns(this.id), Keys.instanceUsers(this.id), Keys.instances, Keys.seq],
+      [this.id, leaseMs, this.startedAt, highestSeq()]) as [string, string]
+    this.#observeClock(sentAt, seconds, micros)
+    await this.#options.slots()?.reconcile()
   }
 
-  /** Extends the lease; registers again if it had expired. Failures wait for the next refresh. */
+  /**
+   * Extends the lease; registers again if it had expired. Repairs the
+   * connection set when its size differs from the slots held. Failures wait
+   * for the next refresh.
+   */
   async refresh (): Promise<void> {
     const { client, leaseMs, highestSeq, logger } = this.#options
     if (client.status !== 'ready') return
     try {
-      const alive = await refreshScript.run(client, [Keys.instance(this.id), Keys.instanceUsers(this.id), Keys.seq], [leaseMs, highestSeq()])
-      if (alive === 0) {
+      const slots = this.#options.slots()
+      await slots?.retryReleases()
+      // Taken when the script is sent: Redis runs it after every command sent before.
+      const expected = slots?.expectation() ?? null
+      const sentAt = Date.now()
+      const [alive, seconds, micros, stored] = await refreshScript.run(client,
+        [Keys.instance(this.id), Keys.instanceConns(this.id), Keys.instanceUsers(this.id), Keys.seq],
+        [leaseMs, highestSeq(), ...expected?.unsettled ?? []]) as [number, string, string, number]
+      this.#observeClock(sentAt, seconds, micros)
+      if (Number(alive) === 0) {
         logger.warn({ instanceId: this.id }, 'this instance\'s lease had expired in Redis; registering its connections again')
         await this.register()
+      } else if (expected !== null && Number(stored) !== expected.held && slots !== undefined) {
+        logger.warn({ instanceId: this.id, inRedis: Number(stored), held: expected.held },
+          'this instance\'s connection count in Redis differs from the connections it holds; repairing it')
+        await slots.reconcile()
       }
     } catch (err) {
       // Redis is down: RedisHealth has logged it; the next refresh tries again.
       dropIfHung(client, err)
     }
+  }
+
+  #observeClock (sentAt: number, seconds: string, micros: string): void {
+    const receivedAt = Date.now()
+    if (receivedAt - sentAt > CLOCK_SAMPLE_MAX_RTT_MS) return
+    const redisMs = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)
+    if (Number.isFinite(redisMs)) this.#clockOffset = redisMs - (sentAt + receivedAt) / 2
   }
 
   /** Cluster-wide connection counts; `userId` adds that user's connections, `listUsers` the per-user map. */
@@ -132,7 +170,7 @@ export class ClusterInstance {
     const { client } = this.#options
     if (client.status !== 'ready') return
     await client.multi()
-      .del(Keys.instance(this.id), Keys.instanceUsers(this.id))
+      .del(Keys.instance(this.id), Keys.instanceConns(this.id), Keys.instanceUsers(this.id))
       .srem(Keys.instances, this.id)
       .exec()
       .catch(() => {})

@@ -12,10 +12,12 @@ export const Keys = {
   history: `${PREFIX}history`,
   /** Every live instance id (entries whose lease key is gone are pruned on read). */
   instances: `${PREFIX}instances`,
-  /** Prefix of an instance's lease hash (`connections`, `started_at`), expiring with its lease. */
+  /** Prefix of an instance's lease hash (`started_at`); the instance lives while it exists. */
   instancePrefix: `${PREFIX}instance:`,
   instance: (id: string) => `${PREFIX}instance:${id}`,
-  /** Hash user id → connections of that user on one instance; expires with the lease. */
+  /** Hash connection id → user id: the slots one instance holds; its size is the instance's count. Expires with the lease. */
+  instanceConns: (id: string) => `${PREFIX}instance:${id}:conns`,
+  /** Hash user id → connections of that user on one instance, kept equal to its connection set; expires with the lease. */
   instanceUsers: (id: string) => `${PREFIX}instance:${id}:users`,
   /** Hash connection id → instance id: one user's connection slots across the cluster. */
   slots: (userId: string) => `${PREFIX}slots:${userId}`,

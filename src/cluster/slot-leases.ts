@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis'
 import type { AcquireResult, SlotLimiter } from '../hub/slot-limiter.js'
-import type { ClusterInstance } from './instance.js'
+import type { ClusterInstance, HeldSlots } from './instance.js'
 import { Keys } from './keys.js'
-import { dropIfHung } from './redis-client.js'
-import { acquireScript, releaseScript } from './scripts.js'
+import { dropIfHung, REDIS_COMMAND_TIMEOUT_MS } from './redis-client.js'
+import { acquireScript, releaseScript, restoreSlotsScript } from './scripts.js'
 
 export interface RedisSlotLimiterOptions {
   client: Redis
@@ -12,17 +12,54 @@ export interface RedisSlotLimiterOptions {
 }
 
 /**
+ * How long before the command timeout an acquire script stops writing. It
+ * covers the error of this instance's estimate of Redis's clock (at most half
+ * a sampled round trip), so a script Redis runs after this instance stopped
+ * waiting writes nothing. One that wrote and whose answer was lost anyway is
+ * released as an acquire of unknown outcome.
+ */
+const DEADLINE_MARGIN_MS = 100
+
+/**
+ * Above this many acquires in flight and releases pending, a lease refresh
+ * does not compare counts (the script would carry every id); the next one does.
+ */
+const MAX_UNSETTLED_CHECKED = 1000
+
+/** Slots written or released per script call when this instance repairs its entries. */
+const REPAIR_BATCH = 500
+
+/**
  * The per-user connection limit across every instance. A slot is a field in
  * the user's hash naming the instance that holds it; it counts while that
  * instance's lease lives. The check and the write run in one Lua script, so
  * racing handshakes on different instances can never exceed the limit.
+ *
+ * This instance keeps its own account of the slots it holds. Redis may run
+ * a command after the instance gave up waiting for it (a stall), or not at
+ * all: an acquire whose outcome is unknown is released once Redis answers
+ * again, and the instance's entries in Redis are compared with this account
+ * on every lease refresh and repaired from it (see `reconcile`).
  */
-export class RedisSlotLimiter implements SlotLimiter {
+export class RedisSlotLimiter implements SlotLimiter, HeldSlots {
   readonly limit: number
   readonly #client: Redis
   readonly #instance: ClusterInstance
-  /** Releases that failed while Redis was down, retried when it is back. */
+  /** Connection id → user id of every slot this instance holds. */
+  readonly #held = new Map<string, string>()
+  /** Connection id → user id of acquires sent and not answered yet. */
+  readonly #inflight = new Map<string, string>()
+  /**
+   * Connection id → user id of slots that may be in Redis though no
+   * connection holds them: failed releases, and acquires whose answer never
+   * came. Released when Redis answers again. An entry is added only for a
+   * command Redis was sent, so the map is bounded by the connections this
+   * instance had plus the handshakes of one command timeout.
+   */
   readonly #pendingReleases = new Map<string, string>()
+  #retrying: Promise<void> | null = null
+  #reconciling: Promise<void> | null = null
+  #reconcileAgain: Promise<void> | null = null
 
   constructor (options: RedisSlotLimiterOptions) {
     this.limit = options.limit
@@ -32,6 +69,9 @@ export class RedisSlotLimiter implements SlotLimiter {
 
   async acquire (userId: string, connectionId: string): Promise<AcquireResult> {
     if (this.#client.status !== 'ready') return { ok: false, reason: 'unavailable' }
+    // Whether Redis holds a slot for this connection once this call ends.
+    let outcome: 'held' | 'none' | 'unknown' = 'unknown'
+    this.#inflight.set(connectionId, userId)
     try {
       let admitted = await this.#tryAcquire(userId, connectionId)
       if (admitted === -1) {
@@ -39,41 +79,100 @@ export class RedisSlotLimiter implements SlotLimiter {
         await this.#instance.register()
         admitted = await this.#tryAcquire(userId, connectionId)
       }
-      if (admitted === 1) return { ok: true }
+      if (admitted === 1) {
+        outcome = 'held'
+        return { ok: true }
+      }
+      outcome = 'none'
       if (admitted === 0) return { ok: false, reason: 'connection_limit', limit: this.limit }
       return { ok: false, reason: 'unavailable' }
     } catch (err) {
       dropIfHung(this.#client, err)
       return { ok: false, reason: 'unavailable' }
+    } finally {
+      // In one step with leaving `#inflight`, so `reconcile` never sees the slot in neither.
+      this.#inflight.delete(connectionId)
+      if (outcome === 'held') this.#held.set(connectionId, userId)
+      else if (outcome === 'unknown') this.#pendingReleases.set(connectionId, userId)
     }
   }
 
   release (userId: string, connectionId: string): void {
+    this.#held.delete(connectionId)
     this.#release(userId, connectionId).catch(() => {
       this.#pendingReleases.set(connectionId, userId)
     })
   }
 
-  /** Retries the releases that failed during an outage. */
+  expectation (): { held: number, unsettled: string[] } | null {
+    if (this.#inflight.size + this.#pendingReleases.size > MAX_UNSETTLED_CHECKED) return null
+    return { held: this.#held.size, unsettled: [...this.#inflight.keys(), ...this.#pendingReleases.keys()] }
+  }
+
+  /** Retries the releases that failed during an outage, and releases acquires of unknown outcome. */
   async retryReleases (): Promise<void> {
-    for (const [connectionId, userId] of [...this.#pendingReleases]) {
-      try {
+    this.#retrying ??= this.#retryReleases().finally(() => { this.#retrying = null })
+    await this.#retrying
+  }
+
+  async #retryReleases (): Promise<void> {
+    const pending = [...this.#pendingReleases]
+    for (let i = 0; i < pending.length; i += REPAIR_BATCH) {
+      await Promise.all(pending.slice(i, i + REPAIR_BATCH).map(async ([connectionId, userId]) => {
         await this.#release(userId, connectionId)
         this.#pendingReleases.delete(connectionId)
-      } catch {
-        return
-      }
+      }))
     }
+  }
+
+  /**
+   * Makes this instance's connection set in Redis, and the slots it names,
+   * equal the slots held here: entries nobody holds are released, held slots
+   * Redis lost are written again. Acquires still in flight are left alone.
+   * Every step can run twice, so racing with handshakes and closes is safe.
+   * A call during a run gets a fresh run after it (shared by every such
+   * call): the running one may have read Redis before what prompted the call.
+   */
+  async reconcile (): Promise<void> {
+    if (this.#reconciling !== null) {
+      this.#reconcileAgain ??= this.#reconciling.catch(() => {}).then(async () => {
+        this.#reconcileAgain = null
+        await this.reconcile()
+      })
+      await this.#reconcileAgain
+      return
+    }
+    this.#reconciling = this.#reconcile().finally(() => { this.#reconciling = null })
+    await this.#reconciling
+  }
+
+  async #reconcile (): Promise<void> {
+    const id = this.#instance.id
+    const stored = await this.#client.hgetall(Keys.instanceConns(id))
+    // Decided and sent in one synchronous step: a release that comes later is sent after these.
+    const stale = Object.entries(stored).filter(([connectionId]) => !this.#held.has(connectionId) && !this.#inflight.has(connectionId))
+    const missing = [...this.#held].filter(([connectionId]) => !Object.hasOwn(stored, connectionId))
+    const writes: Array<Promise<unknown>> = []
+    for (let i = 0; i < missing.length; i += REPAIR_BATCH) {
+      const batch = missing.slice(i, i + REPAIR_BATCH)
+      writes.push(restoreSlotsScript.run(this.#client,
+        [Keys.instance(id), Keys.instanceConns(id), Keys.instanceUsers(id), ...batch.map(([, userId]) => Keys.slots(userId))],
+        [id, ...batch.flat()]))
+    }
+    for (const [connectionId, userId] of stale) writes.push(this.#release(userId, connectionId))
+    await Promise.all(writes)
   }
 
   async #tryAcquire (userId: string, connectionId: string): Promise<number> {
     const id = this.#instance.id
-    return Number(await acquireScript.run(this.#client, [Keys.slots(userId), Keys.instance(id), Keys.instanceUsers(id)],
-      [this.limit, connectionId, id, Keys.instancePrefix, userId]))
+    const deadline = this.#instance.redisNow() + REDIS_COMMAND_TIMEOUT_MS - DEADLINE_MARGIN_MS
+    return Number(await acquireScript.run(this.#client,
+      [Keys.slots(userId), Keys.instance(id), Keys.instanceConns(id), Keys.instanceUsers(id)],
+      [this.limit, connectionId, id, Keys.instancePrefix, userId, deadline]))
   }
 
   async #release (userId: string, connectionId: string): Promise<void> {
     const id = this.#instance.id
-    await releaseScript.run(this.#client, [Keys.slots(userId), Keys.instance(id), Keys.instanceUsers(id)], [connectionId, userId])
+    await releaseScript.run(this.#client, [Keys.slots(userId), Keys.instanceConns(id), Keys.instanceUsers(id)], [connectionId])
   }
 }

@@ -25,7 +25,6 @@ export default fp(async function clusterPlugin (app) {
     leaseMs: app.config.INSTANCE_LEASE_MS,
     historySize: app.config.REDIS_HISTORY_SIZE,
     maxConnectionsPerUser: app.config.MAX_CONNECTIONS_PER_USER,
-    hub: () => app.hub,
     logger: app.log
   })
   app.decorate('cluster', cluster)

@@ -165,6 +165,9 @@ export default async function wsStatisticsRoute (app: FastifyInstance): Promise<
         for (const [data, isBinary] of early) onMessage(data, isBinary)
       }).catch((err: unknown) => {
         request.log.error({ err }, 'websocket refused: the connection could not be admitted')
+        // Admitting may have failed after the slot was taken: give it back (both are idempotent).
+        hub.remove(id)
+        app.slotLimiter.release(userId, id)
         refuse(socket, CloseCode.TRY_AGAIN_LATER, UNAVAILABLE_REASON)
       })
     }

@@ -58,9 +58,8 @@ function scrub (value: unknown, depth: number): unknown {
   // plain objects are copied.
   const proto = Object.getPrototypeOf(value)
   if (proto !== Object.prototype && proto !== null) return value
-  const out: Record<string, unknown> = {}
-  for (const [key, item] of Object.entries(value)) out[key] = scrub(item, depth + 1)
-  return out
+  // fromEntries defines keys: a logged client object's "__proto__" stays a key instead of becoming the copy's prototype.
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, scrub(item, depth + 1)]))
 }
 
 /** A pino `hooks.logMethod` that scrubs every argument before it is written. */

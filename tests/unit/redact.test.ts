@@ -39,3 +39,12 @@ t.test('redacts what the query parser sees: encoded names, encoded dots, fully e
   t.equal(redact('/ws?q=100%25&name=J%C3%BCrgen'), '/ws?q=100%25&name=J%C3%BCrgen', 'ordinary encoded values stay')
   t.equal(serializeRequest({ method: 'GET', url: `/api/ws/statistics?%74oken=${dotted}` }).url, '/api/ws/statistics?%74oken=[REDACTED]')
 })
+
+t.test('a logged object keeps a "__proto__" key as a key', async t => {
+  let seen: unknown[] = []
+  redactingLogMethod.call(null, [JSON.parse('{"__proto__":{"polluted":true},"x":1}'), 'msg'], (...args: unknown[]) => { seen = args })
+  const obj = seen[0] as Record<string, unknown>
+  t.ok(Object.hasOwn(obj, '__proto__'), 'the key is kept')
+  t.equal(Object.getPrototypeOf(obj), Object.prototype, 'the copy\'s prototype is untouched')
+  t.equal((obj as { polluted?: boolean }).polluted, undefined)
+})

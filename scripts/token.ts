@@ -2,8 +2,10 @@
  * Prints a signed token for the configured key, so the service can be tried
  * in a minute:
  *
- *   npm run token -- --user alice [--roles publisher,admin] [--ttl 1h]
+ *   npm run token -- --user alice [--roles publisher,admin] [--ttl 1h] [--iss I] [--aud A]
  *
+ * --iss and --aud default to the first value of JWT_ISSUER and JWT_AUDIENCE,
+ * so a token printed next to the service's environment is accepted by it.
  * HS256 uses JWT_SECRET (or the development secret outside production);
  * for RS256/ES256 pass the private key with --private-key key.pem.
  */
@@ -12,7 +14,7 @@ import { parseArgs } from 'node:util'
 import { parseTtl, signToken } from '../src/auth/sign.js'
 import { DEVELOPMENT_JWT_SECRET, type JwtAlgorithm } from '../src/config.js'
 
-const USAGE = 'usage: npm run token -- --user <id> [--roles publisher,admin] [--ttl 1h] [--secret S | --private-key key.pem --algorithm RS256|ES256]'
+const USAGE = 'usage: npm run token -- --user <id> [--roles publisher,admin] [--ttl 1h] [--iss issuer] [--aud audience] [--secret S | --private-key key.pem --algorithm RS256|ES256]'
 
 function fail (message: string): never {
   console.error(message)
@@ -27,6 +29,8 @@ try {
       user: { type: 'string', short: 'u' },
       roles: { type: 'string', short: 'r' },
       ttl: { type: 'string', short: 't', default: '1h' },
+      iss: { type: 'string' },
+      aud: { type: 'string' },
       secret: { type: 'string' },
       'private-key': { type: 'string' },
       algorithm: { type: 'string' },
@@ -67,4 +71,18 @@ if (values['private-key'] !== undefined) {
   key = DEVELOPMENT_JWT_SECRET
 }
 
-console.log(signToken({ sub: values.user, ...(roles.length > 0 ? { roles } : {}) }, { key, algorithm, ttlMs }))
+/** The option, else the first value of the service's list variable, else nothing. */
+function claim (option: string | undefined, variable: string): string | undefined {
+  if (option !== undefined && option !== '') return option
+  const first = (process.env[variable] ?? '').split(',').map(value => value.trim()).find(value => value !== '')
+  return first
+}
+const iss = claim(values.iss, 'JWT_ISSUER')
+const aud = claim(values.aud, 'JWT_AUDIENCE')
+
+console.log(signToken({
+  sub: values.user,
+  ...(roles.length > 0 ? { roles } : {}),
+  ...(iss === undefined ? {} : { iss }),
+  ...(aud === undefined ? {} : { aud })
+}, { key, algorithm, ttlMs }))

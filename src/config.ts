@@ -65,6 +65,12 @@ export interface Config {
   TOKEN_REFRESH_WARNING_MS: number
   /** Tolerance for `exp`/`nbf`, at the handshake and for live expiry. */
   JWT_CLOCK_SKEW_MS: number
+  /** Accepted `iss` values (comma-separated); when set, tokens must carry one. */
+  JWT_ISSUER: string[] | null
+  /** Accepted `aud` values (comma-separated); when set, a token's aud must name one. */
+  JWT_AUDIENCE: string[] | null
+  /** Refuse tokens without `exp` (default: on with NODE_ENV=production). */
+  REQUIRE_TOKEN_EXP: boolean
   /** Exact browser origins allowed to open a WebSocket; null allows every origin. */
   ALLOWED_ORIGINS: string[] | null
   /** When set, GET /metrics requires `Authorization: Bearer <METRICS_TOKEN>`. */
@@ -243,6 +249,15 @@ function readBool (env: Env, name: string, def: boolean, problems: string[]): bo
   return def
 }
 
+/** A comma-separated list of claim values; null when unset. */
+function readList (env: Env, name: string, problems: string[]): string[] | null {
+  const raw = env[name]
+  if (raw === undefined || raw.trim() === '') return null
+  const values = raw.split(',').map(value => value.trim()).filter(value => value !== '')
+  if (values.length === 0) problems.push(`${name}=${JSON.stringify(raw)} names no value; give one or more, separated by commas, or leave it unset`)
+  return values
+}
+
 /**
  * MAX_SOCKETS: by default every WebSocket the open-file limit allows after
  * the reserve; an explicit value that does not fit is refused, because at
@@ -309,6 +324,9 @@ export function loadConfig (env: Env = process.env, openFileLimit: number | null
     SHUTDOWN_TIMEOUT_MS: ints.SHUTDOWN_TIMEOUT_MS,
     TOKEN_REFRESH_WARNING_MS: ints.TOKEN_REFRESH_WARNING_MS,
     JWT_CLOCK_SKEW_MS: ints.JWT_CLOCK_SKEW_MS,
+    JWT_ISSUER: readList(env, 'JWT_ISSUER', problems),
+    JWT_AUDIENCE: readList(env, 'JWT_AUDIENCE', problems),
+    REQUIRE_TOKEN_EXP: readBool(env, 'REQUIRE_TOKEN_EXP', NODE_ENV === 'production', problems),
     ALLOWED_ORIGINS: readOrigins(env, problems),
     METRICS_TOKEN: env.METRICS_TOKEN === undefined || env.METRICS_TOKEN.trim() === '' ? null : env.METRICS_TOKEN.trim(),
     SLOW_CONSUMER_SOFT_BYTES: ints.SLOW_CONSUMER_SOFT_BYTES,

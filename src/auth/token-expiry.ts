@@ -7,6 +7,8 @@ export interface TokenExpiryOptions {
   onWarn: (id: string, expiresAt: number) => void
   /** Called when the token has expired without being replaced. */
   onExpire: (id: string) => void
+  /** Called when onWarn or onExpire threw; the wheel goes on with the other entries. */
+  onError?: (id: string, err: unknown) => void
   /** The wheel's tick; events fire at most this late. */
   resolutionMs?: number
   now?: () => number
@@ -91,13 +93,19 @@ export class TokenExpiry {
       for (const id of ids) {
         const entry = this.#entries.get(id)
         if (entry === undefined || entry.bucket !== bucket) continue
-        if (!entry.warned) {
-          entry.warned = true
-          this.#file(id, entry)
-          this.#options.onWarn(id, entry.expiresAt)
-        } else {
-          this.#entries.delete(id)
-          this.#options.onExpire(id)
+        // The wheel runs on a timer: a throw here would reach the process.
+        try {
+          if (!entry.warned) {
+            entry.warned = true
+            this.#file(id, entry)
+            this.#options.onWarn(id, entry.expiresAt)
+          } else {
+            this.#entries.delete(id)
+            this.#options.onExpire(id)
+          }
+        } catch (err) {
+          if (this.#options.onError === undefined) throw err
+          this.#options.onError(id, err)
         }
       }
     }

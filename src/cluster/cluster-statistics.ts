@@ -25,7 +25,8 @@ export class ClusterEventStatistics implements StatisticsSource {
     const [total, today, recognitions, last, cameras, byType] = await eventCountersScript.run(this.#client, [
       Keys.eventsTotal, Keys.eventsDay(utcDay(at)), Keys.eventsByType, Keys.eventsCameras, Keys.eventsLastRecognition
     ], [at - ACTIVE_CAMERA_WINDOW_MS]) as [string, string, string, string, number, string[]]
-    const types: Record<string, number> = {}
+    // Event types are publishers' strings: "__proto__" must stay a key.
+    const types: Record<string, number> = Object.create(null)
     for (let i = 0; i + 1 < byType.length; i += 2) types[byType[i]] = Number(byType[i + 1])
     return {
       events_total: Number(total),

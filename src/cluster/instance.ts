@@ -177,8 +177,9 @@ export class ClusterInstance {
   }
 }
 
+/** Redis's flat [key, value, …] as a record; null-prototype, since keys are user ids ("__proto__" too). */
 function pairs (flat: Array<string | number>): Record<string, number> {
-  const record: Record<string, number> = {}
+  const record: Record<string, number> = Object.create(null)
   for (let i = 0; i + 1 < flat.length; i += 2) record[String(flat[i])] = Number(flat[i + 1])
   return record
 }

@@ -148,9 +148,9 @@ export class ConnectionHub {
     return this.#byUser.get(userId)?.size ?? 0
   }
 
-  /** User id → open connections. */
+  /** User id → open connections (a null-prototype object: a user may be called "__proto__"). */
   users (): Record<string, number> {
-    const users: Record<string, number> = {}
+    const users: Record<string, number> = Object.create(null)
     for (const [userId, set] of this.#byUser) users[userId] = set.size
     return users
   }

@@ -1,6 +1,8 @@
 import fastifyJwt from '@fastify/jwt'
+import { createDecoder } from 'fast-jwt'
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { claimProblem, type ClaimPolicy } from '../auth/claims.js'
 import { Errors } from '../errors.js'
 
 /** Who a verified token belongs to. */
@@ -49,6 +51,18 @@ export function bearerToken (header: string | undefined): string | undefined {
   return match === null ? undefined : match[1]
 }
 
+const decode = createDecoder()
+
+/** The payload of a token whose signature fast-jwt has already checked; null when unreadable. */
+function payloadOf (token: string): Record<string, unknown> | null {
+  try {
+    const payload: unknown = decode(token)
+    return payload !== null && typeof payload === 'object' ? payload as Record<string, unknown> : null
+  } catch {
+    return null
+  }
+}
+
 export default fp(async function authPlugin (app) {
   const { jwt } = app.config
   await app.register(fastifyJwt, {
@@ -59,6 +73,12 @@ export default fp(async function authPlugin (app) {
     sign: jwt.algorithm === 'HS256' ? { algorithm: 'HS256' } : undefined
   })
 
+  const policy: ClaimPolicy = {
+    issuers: app.config.JWT_ISSUER,
+    audiences: app.config.JWT_AUDIENCE,
+    requireExp: app.config.REQUIRE_TOKEN_EXP
+  }
+
   app.decorate('verifyToken', function verifyToken (token: string | undefined): VerifyResult {
     if (token === undefined || token === '') return { ok: false, reason: MISSING_TOKEN_REASON }
     let payload: Record<string, unknown>
@@ -66,9 +86,18 @@ export default fp(async function authPlugin (app) {
       payload = app.jwt.verify<Record<string, unknown>>(token)
     } catch (err) {
       const code = (err as { code?: string }).code ?? ''
-      return { ok: false, reason: REASONS[code] ?? 'invalid token: it could not be verified' }
+      const known = REASONS[code]
+      if (known !== undefined) return { ok: false, reason: known }
+      // Everything else fast-jwt throws comes after the signature check: a
+      // claim of the wrong type, or a date it cannot format (exp -1e309, a
+      // RangeError without a code). Say which claim.
+      const claims = payloadOf(token)
+      const problem = claims === null ? null : claimProblem(claims, policy)
+      return { ok: false, reason: problem ?? 'invalid token: it could not be verified' }
     }
     if (payload === null || typeof payload !== 'object') return { ok: false, reason: 'invalid token: the payload must be a JSON object' }
+    const problem = claimProblem(payload, policy)
+    if (problem !== null) return { ok: false, reason: problem }
     const sub = payload.sub
     if (!((typeof sub === 'string' && sub !== '') || (typeof sub === 'number' && Number.isFinite(sub)))) {
       return { ok: false, reason: 'invalid token: the sub claim (user id) is missing; put the user id in sub' }
@@ -81,6 +110,7 @@ export default fp(async function authPlugin (app) {
     return {
       ok: true,
       principal: {
+        // A numeric sub and its decimal string are one user: 42 and "42" share limits and alerts.
         userId: String(sub),
         roles,
         expiresAt: typeof exp === 'number' ? exp * 1000 : null

@@ -18,6 +18,8 @@ export const WS_PATH = '/api/ws/statistics'
 /** Client messages kept while the connection limit is being checked; later ones are dropped. */
 const MAX_EARLY_MESSAGES = 32
 const UNAVAILABLE_REASON = 'service temporarily unavailable: reconnect in a few seconds'
+/** A bug met while serving one connection closes that connection (1011), never the process. */
+const INTERNAL_REASON = 'internal error: the server could not handle this connection; reconnect'
 
 function tokenOf (request: FastifyRequest): string | undefined {
   const query = request.query as Record<string, unknown> | undefined
@@ -54,6 +56,15 @@ export const EXPIRED_REASON = 'token expired: reconnect with a new token, or ref
 export default async function wsStatisticsRoute (app: FastifyInstance): Promise<void> {
   const { config, hub, metrics, resumer } = app
   const allowedOrigins = config.ALLOWED_ORIGINS === null ? null : new Set(config.ALLOWED_ORIGINS)
+  /** Logs an unexpected failure on one connection and closes it with 1011. */
+  function fail (socket: WebSocket, err: unknown, log: { error (obj: object, msg: string): void }, what: string): void {
+    log.error({ err }, `closing connection: ${what} failed`)
+    try {
+      refuse(socket, CloseCode.INTERNAL_ERROR, INTERNAL_REASON)
+    } catch {
+      socket.terminate()
+    }
+  }
   const tokens = new TokenExpiry({
     warningMs: config.TOKEN_REFRESH_WARNING_MS,
     skewMs: config.JWT_CLOCK_SKEW_MS,
@@ -66,6 +77,11 @@ export default async function wsStatisticsRoute (app: FastifyInstance): Promise<
       if (member === undefined) return
       app.log.info({ connectionId: id, userId: member.connection.userId, closeCode: CloseCode.UNAUTHORIZED }, 'closing connection: token expired')
       member.connection.close(CloseCode.UNAUTHORIZED, EXPIRED_REASON)
+    },
+    onError (id, err) {
+      const member = hub.get(id)
+      if (member !== undefined) member.connection.close(CloseCode.INTERNAL_ERROR, INTERNAL_REASON)
+      app.log.error({ err, connectionId: id }, 'closing connection: its token expiry could not be handled')
     }
   })
   tokens.start()
@@ -103,75 +119,93 @@ export default async function wsStatisticsRoute (app: FastifyInstance): Promise<
     // Handlers are attached synchronously: a message that arrives before an
     // await would resolve would be lost.
     wsHandler: (socket: WebSocket, request: FastifyRequest) => {
-      // Nothing below needs the upgrade request once it is read here; letting
-      // go of it saves memory on every idle connection.
-      releaseUpgrade(socket)
-      // Browsers always send Origin; scripts and servers usually do not, and
-      // are not what an origin check protects against.
-      const origin = request.headers.origin
-      if (allowedOrigins !== null && origin !== undefined && !allowedOrigins.has(origin)) {
-        request.log.info({ closeCode: CloseCode.FORBIDDEN, origin: origin.slice(0, 200) }, 'websocket refused: origin not allowed')
-        refuse(socket, CloseCode.FORBIDDEN, ORIGIN_REASON)
-        return
+      try {
+        handshake(socket, request)
+      } catch (err) {
+        fail(socket, err, request.log, 'the handshake')
       }
-      if (refuseWhileStopping(socket)) return
-      const verified = app.verifyToken(tokenOf(request))
-      if (!verified.ok) {
-        request.log.info({ closeCode: CloseCode.UNAUTHORIZED, reason: verified.reason }, 'websocket refused: unusable token')
-        refuse(socket, CloseCode.UNAUTHORIZED, verified.reason)
-        return
-      }
-      const { userId } = verified.principal
-      const id = randomUUID()
-      // The slot limiter may answer asynchronously (in a cluster it asks
-      // Redis): until it does, client messages wait here, and a close frees
-      // the slot as soon as it is granted.
-      const early: Array<[WebSocket.RawData, boolean]> = []
-      const keepEarly = (data: WebSocket.RawData, isBinary: boolean): void => {
-        if (early.length < MAX_EARLY_MESSAGES) early.push([data, isBinary])
-      }
-      let gone = false
-      const onEarlyClose = (): void => { gone = true }
-      socket.on('message', keepEarly)
-      socket.on('close', onEarlyClose)
-      app.slotLimiter.acquire(userId, id).then(slot => {
-        socket.off('message', keepEarly)
-        socket.off('close', onEarlyClose)
-        if (gone) {
-          if (slot.ok) app.slotLimiter.release(userId, id)
-          return
-        }
-        // A drain or close that began while the slot was asked for has
-        // already told every member; this one would be missed.
-        if (slot.ok && refuseWhileStopping(socket)) {
-          app.slotLimiter.release(userId, id)
-          return
-        }
-        if (!slot.ok) {
-          if (slot.reason === 'connection_limit') {
-            request.log.info({ userId, closeCode: CloseCode.POLICY_VIOLATION }, 'websocket refused: connection limit reached')
-            refuse(socket, CloseCode.POLICY_VIOLATION, `connection limit exceeded: ${slot.limit} per user`)
-          } else {
-            request.log.info({ userId, closeCode: CloseCode.TRY_AGAIN_LATER }, 'websocket refused: shared state unavailable')
-            refuse(socket, CloseCode.TRY_AGAIN_LATER, UNAVAILABLE_REASON)
-          }
-          return
-        }
-        const onMessage = admit(socket, request, verified.principal, id)
-        if (onMessage === null) {
-          app.slotLimiter.release(userId, id)
-          return
-        }
-        for (const [data, isBinary] of early) onMessage(data, isBinary)
-      }).catch((err: unknown) => {
-        request.log.error({ err }, 'websocket refused: the connection could not be admitted')
-        // Admitting may have failed after the slot was taken: give it back (both are idempotent).
-        hub.remove(id)
-        app.slotLimiter.release(userId, id)
-        refuse(socket, CloseCode.TRY_AGAIN_LATER, UNAVAILABLE_REASON)
-      })
     }
   })
+
+  /** Checks a just-upgraded socket and, when a slot is granted, admits it. */
+  function handshake (socket: WebSocket, request: FastifyRequest): void {
+    // Nothing below needs the upgrade request once it is read here; letting
+    // go of it saves memory on every idle connection.
+    releaseUpgrade(socket)
+    // Browsers always send Origin; scripts and servers usually do not, and
+    // are not what an origin check protects against.
+    const origin = request.headers.origin
+    if (allowedOrigins !== null && origin !== undefined && !allowedOrigins.has(origin)) {
+      request.log.info({ closeCode: CloseCode.FORBIDDEN, origin: origin.slice(0, 200) }, 'websocket refused: origin not allowed')
+      refuse(socket, CloseCode.FORBIDDEN, ORIGIN_REASON)
+      return
+    }
+    if (refuseWhileStopping(socket)) return
+    const verified = app.verifyToken(tokenOf(request))
+    if (!verified.ok) {
+      request.log.info({ closeCode: CloseCode.UNAUTHORIZED, reason: verified.reason }, 'websocket refused: unusable token')
+      refuse(socket, CloseCode.UNAUTHORIZED, verified.reason)
+      return
+    }
+    const { userId } = verified.principal
+    const id = randomUUID()
+    // The slot limiter may answer asynchronously (in a cluster it asks
+    // Redis): until it does, client messages wait here, and a close frees
+    // the slot as soon as it is granted.
+    const early: Array<[WebSocket.RawData, boolean]> = []
+    const keepEarly = (data: WebSocket.RawData, isBinary: boolean): void => {
+      if (early.length < MAX_EARLY_MESSAGES) early.push([data, isBinary])
+    }
+    let gone = false
+    const onEarlyClose = (): void => { gone = true }
+    socket.on('message', keepEarly)
+    socket.on('close', onEarlyClose)
+    /** Set while this handshake holds a slot that no close listener frees yet. */
+    let held = false
+    app.slotLimiter.acquire(userId, id).then(slot => {
+      socket.off('message', keepEarly)
+      socket.off('close', onEarlyClose)
+      if (gone) {
+        if (slot.ok) app.slotLimiter.release(userId, id)
+        return
+      }
+      // A drain or close that began while the slot was asked for has
+      // already told every member; this one would be missed.
+      if (slot.ok && refuseWhileStopping(socket)) {
+        app.slotLimiter.release(userId, id)
+        return
+      }
+      if (!slot.ok) {
+        if (slot.reason === 'connection_limit') {
+          request.log.info({ userId, closeCode: CloseCode.POLICY_VIOLATION }, 'websocket refused: connection limit reached')
+          refuse(socket, CloseCode.POLICY_VIOLATION, `connection limit exceeded: ${slot.limit} per user`)
+        } else {
+          request.log.info({ userId, closeCode: CloseCode.TRY_AGAIN_LATER }, 'websocket refused: shared state unavailable')
+          refuse(socket, CloseCode.TRY_AGAIN_LATER, UNAVAILABLE_REASON)
+        }
+        return
+      }
+      held = true
+      const onMessage = admit(socket, request, verified.principal, id)
+      held = false
+      if (onMessage === null) {
+        app.slotLimiter.release(userId, id)
+        return
+      }
+      for (const [data, isBinary] of early) onMessage(data, isBinary)
+    }).catch((err: unknown) => {
+      if (held) {
+        // admit failed half-way: whatever it registered is undone here.
+        hub.remove(id)
+        tokens.untrack(id)
+        app.slotLimiter.release(userId, id)
+        fail(socket, err, request.log, 'admitting the connection')
+        return
+      }
+      request.log.error({ err }, 'websocket refused: the connection could not be admitted')
+      refuse(socket, CloseCode.TRY_AGAIN_LATER, UNAVAILABLE_REASON)
+    })
+  }
 
   /**
    * Registers an admitted connection and starts serving it.
@@ -190,7 +224,16 @@ export default async function wsStatisticsRoute (app: FastifyInstance): Promise<
     const limiter = new MessageRateLimiter(config.WS_MESSAGE_RATE_LIMIT)
 
     socket.on('pong', () => { member.alive = true })
+    // ws calls this from the socket's data event: anything thrown here would
+    // reach the process and end every connection, so it ends only this one.
     const onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
+      try {
+        serve(data, isBinary)
+      } catch (err) {
+        fail(socket, err, log, 'handling a message')
+      }
+    }
+    const serve = (data: WebSocket.RawData, isBinary: boolean): void => {
       if (socket.readyState !== socket.OPEN) return
       if (!limiter.allow()) {
         log.info({ closeCode: CloseCode.RATE_LIMITED }, 'closing connection: message rate limit exceeded')

@@ -67,6 +67,8 @@ export interface Config {
   SLOW_CONSUMER_SOFT_BYTES: number
   SLOW_CONSUMER_HARD_BYTES: number
   FANOUT_SLICE_SIZE: number
+  /** How long a publish's Idempotency-Key is remembered; 0 ignores the header. */
+  IDEMPOTENCY_WINDOW_MS: number
 }
 
 export class ConfigError extends Error {
@@ -106,7 +108,8 @@ const INTEGERS: IntSpec[] = [
   { name: 'JWT_CLOCK_SKEW_MS', def: 0, min: 0, max: 600_000, hint: 'milliseconds between 0 and 600000' },
   { name: 'SLOW_CONSUMER_SOFT_BYTES', def: 1024 * 1024, min: 1024, max: 1024 * 1024 * 1024, hint: 'bytes between 1024 and 1073741824' },
   { name: 'SLOW_CONSUMER_HARD_BYTES', def: 8 * 1024 * 1024, min: 2048, max: 4 * 1024 * 1024 * 1024, hint: 'bytes between 2048 and 4294967296' },
-  { name: 'FANOUT_SLICE_SIZE', def: 500, min: 1, max: 1_000_000, hint: 'connections per fan-out slice, between 1 and 1000000' }
+  { name: 'FANOUT_SLICE_SIZE', def: 500, min: 1, max: 1_000_000, hint: 'connections per fan-out slice, between 1 and 1000000' },
+  { name: 'IDEMPOTENCY_WINDOW_MS', def: 300_000, min: 0, max: 86_400_000, hint: 'milliseconds between 0 and 86400000 (0: Idempotency-Key is ignored)' }
 ]
 
 function readInt (env: Env, spec: IntSpec, problems: string[]): number {
@@ -269,7 +272,8 @@ export function loadConfig (env: Env = process.env): Config {
     METRICS_TOKEN: env.METRICS_TOKEN === undefined || env.METRICS_TOKEN.trim() === '' ? null : env.METRICS_TOKEN.trim(),
     SLOW_CONSUMER_SOFT_BYTES: ints.SLOW_CONSUMER_SOFT_BYTES,
     SLOW_CONSUMER_HARD_BYTES: ints.SLOW_CONSUMER_HARD_BYTES,
-    FANOUT_SLICE_SIZE: ints.FANOUT_SLICE_SIZE
+    FANOUT_SLICE_SIZE: ints.FANOUT_SLICE_SIZE,
+    IDEMPOTENCY_WINDOW_MS: ints.IDEMPOTENCY_WINDOW_MS
   }
   if (config.WORKERS > 1 && config.REDIS_URL === null) {
     problems.push(`WORKERS=${config.WORKERS} needs REDIS_URL: worker processes share connection limits, seq and statistics through Redis; set REDIS_URL or use WORKERS=1`)

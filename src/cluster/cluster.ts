@@ -13,6 +13,8 @@ export interface ClusterOptions {
   url: string
   leaseMs: number
   historySize: number
+  /** How long a publish's idempotency key is remembered in Redis. */
+  idempotencyWindowMs?: number
   maxConnectionsPerUser: number
   /** The hub exists after the cluster is connected; it is read when the instance starts. */
   hub: () => ConnectionHub
@@ -44,7 +46,7 @@ export class Cluster {
     this.#statsSubscriber = statsSubscriber
     this.#logger = options.logger
     this.health = new RedisHealth([client, busSubscriber, statsSubscriber], describeRedisUrl(options.url), options.logger)
-    this.bus = new RedisBus({ client, subscriber: busSubscriber, historySize: options.historySize, logger: options.logger })
+    this.bus = new RedisBus({ client, subscriber: busSubscriber, historySize: options.historySize, idempotencyWindowMs: options.idempotencyWindowMs, logger: options.logger })
     this.instance = new ClusterInstance({
       id: this.id,
       client,

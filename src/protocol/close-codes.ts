@@ -12,6 +12,8 @@ export const CloseCode = {
   POLICY_VIOLATION: 1008,
   /** A client frame was larger than MAX_INBOUND_MESSAGE_BYTES. */
   MESSAGE_TOO_BIG: 1009,
+  /** The server failed to serve this connection (an internal error); reconnect. */
+  INTERNAL_ERROR: 1011,
   /** The server restarts; reconnect after a short random delay. */
   SERVICE_RESTART: 1012,
   /** Try again later: the connection could not keep up. */

@@ -23,6 +23,9 @@ export interface RedisBusOptions {
   logger: { warn (obj: object, msg: string): void }
 }
 
+/** How ioredis refuses a command it did not write (offline queue disabled, socket not writable). */
+const NOT_WRITTEN = 'Stream isn\'t writeable'
+
 function utcDay (ms: number): string {
   return new Date(ms).toISOString().slice(0, 10)
 }
@@ -123,6 +126,8 @@ export class RedisBus implements Bus {
       reply = await publishScript.run(this.#client, keys, args) as [number, number]
     } catch (err) {
       dropIfHung(this.#client, err)
+      // Refused before it was written (the connection is being dropped): nothing was sent.
+      if (err instanceof Error && err.message.startsWith(NOT_WRITTEN)) throw new RedisUnavailableError(err)
       throw new PublishOutcomeUnknownError(err)
     }
     const seq = Number(reply[0])

@@ -67,3 +67,22 @@ export function withSeq (draft: Draft, seq: number): SequencedMessage {
   const { type, timestamp, ...rest } = draft
   return { type, timestamp, seq, ...rest } as SequencedMessage
 }
+
+/** Where a bus reports a handler that threw. */
+export type HandlerErrorReporter = (err: unknown, message: SequencedMessage) => void
+
+/**
+ * Hands a message to every handler. One that throws is reported and the
+ * others still run: a failing consumer (the history, a metric) must neither
+ * keep the message from the connections nor turn an accepted publish into
+ * an error the publisher would retry (and so publish twice).
+ */
+export function deliverToAll (handlers: Iterable<BusHandler>, message: SequencedMessage, report: HandlerErrorReporter): void {
+  for (const handler of handlers) {
+    try {
+      handler(message)
+    } catch (err) {
+      report(err, message)
+    }
+  }
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { rememberFrame } from '../protocol/frame-cache.js'
-import { splitAroundSeq, withSeq, type Bus, type BusHandler, type Draft, type Publication } from './bus.js'
+import { deliverToAll, splitAroundSeq, withSeq, type Bus, type BusHandler, type Draft, type HandlerErrorReporter, type Publication } from './bus.js'
 import { IdempotencyKeys } from './idempotency.js'
 
 export interface MemoryBusOptions {
@@ -8,6 +8,8 @@ export interface MemoryBusOptions {
   idempotencyWindowMs?: number
   /** The most keys remembered at once (tests lower it). */
   maxIdempotencyKeys?: number
+  /** Where a handler that threw is reported. */
+  logger?: { error (obj: object, msg: string): void }
 }
 
 /** The in-process bus: `seq` is a counter, delivery is a synchronous call. */
@@ -17,8 +19,11 @@ export class MemoryBus implements Bus {
   #seq = 0
   readonly #handlers = new Set<BusHandler>()
   readonly #keys: IdempotencyKeys
+  readonly #report: HandlerErrorReporter
 
   constructor (options: MemoryBusOptions = {}) {
+    const logger = options.logger ?? { error: (obj: object, msg: string) => { console.error(msg, obj) } }
+    this.#report = (err, message) => { logger.error({ err, seq: message.seq }, 'a bus handler failed for a published message; the other handlers still got it') }
     this.#keys = new IdempotencyKeys({ windowMs: options.idempotencyWindowMs ?? 0, maxKeys: options.maxIdempotencyKeys })
   }
 
@@ -33,7 +38,7 @@ export class MemoryBus implements Bus {
     const seq = ++this.#seq
     const message = withSeq(draft, seq)
     rememberFrame(message, Buffer.from(head + String(seq) + tail))
-    for (const handler of this.#handlers) handler(message)
+    deliverToAll(this.#handlers, message, this.#report)
     return seq
   }
 

@@ -4,7 +4,7 @@ import { dropIfHung, RedisUnavailableError } from '../cluster/redis-client.js'
 import { historySinceScript, publishScript } from '../cluster/scripts.js'
 import { parsePayload } from '../protocol/frame-cache.js'
 import type { SequencedMessage } from '../protocol/messages.js'
-import { PublishOutcomeUnknownError, splitAroundSeq, type Bus, type BusHandler, type Draft, type Publication } from './bus.js'
+import { deliverToAll, PublishOutcomeUnknownError, splitAroundSeq, type Bus, type BusHandler, type Draft, type Publication } from './bus.js'
 
 export { splitAroundSeq }
 
@@ -80,7 +80,11 @@ export class RedisBus implements Bus {
       this.#enqueue(async () => { await this.#receive(payload) })
     })
     this.#subscriber.on('close', () => { this.#subscribed = false })
-    this.#subscriber.on('ready', () => { void this.#subscribe() })
+    this.#subscriber.on('ready', () => {
+      this.#subscribe().catch((err: unknown) => {
+        this.#logger.warn({ err }, 'could not subscribe to the Redis bus channel; the next reconnection tries again')
+      })
+    })
     await this.#subscribe()
   }
 
@@ -193,7 +197,9 @@ export class RedisBus implements Bus {
   #deliver (message: SequencedMessage): void {
     this.#delivered = message.seq
     if (message.seq > this.#highest) this.#highest = message.seq
-    for (const handler of this.#handlers) handler(message)
+    deliverToAll(this.#handlers, message, (err) => {
+      this.#logger.warn({ err, seq: message.seq }, 'a bus handler failed for a received message; the other handlers still got it')
+    })
   }
 }
 

@@ -132,3 +132,17 @@ t.test('Redis mode: a publish that times out in a stalled Redis is 503 "unknown"
   t.equal(timesReceived(client, late.seq as number), 1, 'the client got it once')
   t.equal(client.messages.filter(m => m.type === 'camera_event' && m.event_type === 'motion').length, 1, 'and nothing else for that publish')
 })
+
+t.test('a bus handler that throws neither fails an accepted publish nor lets its retry publish twice', async t => {
+  const server = await startServer(t, { RATE_LIMIT_MAX: 0 })
+  const client = await connect(server, t, 'viewer')
+  const stop = server.app.bus.onMessage(() => { throw new Error('a broken consumer') })
+  t.teardown(stop)
+  const first = await publishKeyed(server, 'k-1')
+  t.equal(first.status, 202, 'the publish is accepted')
+  t.equal((await client.nextOfType('camera_event')).seq, first.seq, 'and delivered')
+  const retry = await publishKeyed(server, 'k-1')
+  t.same([retry.seq, retry.replayed], [first.seq, true], 'the retry publishes nothing')
+  await settle(server, client)
+  t.equal(timesReceived(client, first.seq!), 1)
+})

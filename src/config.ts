@@ -88,6 +88,8 @@ export interface Config {
   REQUEST_TIMEOUT_MS: number
   /** The open-file limit MAX_SOCKETS was checked against; null when it could not be read. */
   OPEN_FILE_LIMIT: number | null
+  /** How long a publish's Idempotency-Key is remembered; 0 ignores the header. */
+  IDEMPOTENCY_WINDOW_MS: number
 }
 
 export class ConfigError extends Error {
@@ -134,7 +136,8 @@ const INTEGERS: IntSpec[] = [
   { name: 'MAX_SOCKETS', def: 0, min: 1, max: 10_000_000, hint: 'a number of WebSockets between 1 and 10000000, or unset to derive it from the open-file limit' },
   { name: 'MAX_PENDING_PER_IP', def: 512, min: 1, max: 1_000_000, hint: 'connections per address between 1 and 1000000' },
   { name: 'HEADERS_TIMEOUT_MS', def: 10_000, min: 100, max: 600_000, hint: 'milliseconds between 100 and 600000' },
-  { name: 'REQUEST_TIMEOUT_MS', def: 30_000, min: 100, max: 3_600_000, hint: 'milliseconds between 100 and 3600000' }
+  { name: 'REQUEST_TIMEOUT_MS', def: 30_000, min: 100, max: 3_600_000, hint: 'milliseconds between 100 and 3600000' },
+  { name: 'IDEMPOTENCY_WINDOW_MS', def: 300_000, min: 0, max: 86_400_000, hint: 'milliseconds between 0 and 86400000 (0: Idempotency-Key is ignored)' }
 ]
 
 function readInt (env: Env, spec: IntSpec, problems: string[]): number {
@@ -336,7 +339,8 @@ export function loadConfig (env: Env = process.env, openFileLimit: number | null
     MAX_PENDING_PER_IP: ints.MAX_PENDING_PER_IP,
     HEADERS_TIMEOUT_MS: ints.HEADERS_TIMEOUT_MS,
     REQUEST_TIMEOUT_MS: ints.REQUEST_TIMEOUT_MS,
-    OPEN_FILE_LIMIT: openFileLimit
+    OPEN_FILE_LIMIT: openFileLimit,
+    IDEMPOTENCY_WINDOW_MS: ints.IDEMPOTENCY_WINDOW_MS
   }
   if (config.WORKERS > 1 && config.REDIS_URL === null) {
     problems.push(`WORKERS=${config.WORKERS} needs REDIS_URL: worker processes share connection limits, seq and statistics through Redis; set REDIS_URL or use WORKERS=1`)

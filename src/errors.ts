@@ -9,5 +9,8 @@ export const Errors = {
   InvalidToken: createError('PUSH_INVALID_TOKEN', '%s', 401),
   MissingRole: createError('PUSH_MISSING_ROLE', 'this endpoint needs the "%s" role in the token\'s roles claim', 403),
   NotFound: createError('PUSH_NOT_FOUND', 'no route %s %s; see the README for the API', 404),
-  NotWebSocket: createError('PUSH_NOT_WEBSOCKET', '%s does not speak WebSocket: connect WebSocket clients to %s, and send plain HTTP requests here', 400)
+  NotWebSocket: createError('PUSH_NOT_WEBSOCKET', '%s does not speak WebSocket: connect WebSocket clients to %s, and send plain HTTP requests here', 400),
+  DataTooDeep: createError('PUSH_DATA_TOO_DEEP', 'body.data is nested too deeply: at most %s levels of objects and arrays are allowed; flatten it', 400),
+  InvalidTimestamp: createError('PUSH_INVALID_TIMESTAMP', '%s', 400),
+  InvalidIdempotencyKey: createError('PUSH_INVALID_IDEMPOTENCY_KEY', 'the Idempotency-Key header must be 1 to %s visible ASCII characters (no spaces; send the header once), the same key for every retry of one publish', 400)
 }

@@ -71,4 +71,8 @@ async function main (): Promise<void> {
   }
 }
 
-void main()
+main().catch((err: unknown) => {
+  console.error(`start-up error: ${err instanceof Error ? err.message : String(err)}`)
+  console.error('The service did not start.')
+  process.exit(1)
+})

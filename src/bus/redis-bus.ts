@@ -2,8 +2,11 @@ import type { Redis } from 'ioredis'
 import { Channels, Keys } from '../cluster/keys.js'
 import { dropIfHung, RedisUnavailableError } from '../cluster/redis-client.js'
 import { historySinceScript, publishScript } from '../cluster/scripts.js'
+import { parsePayload } from '../protocol/frame-cache.js'
 import type { SequencedMessage } from '../protocol/messages.js'
-import { withSeq, type Bus, type BusHandler, type Draft } from './bus.js'
+import { deliverToAll, PublishOutcomeUnknownError, splitAroundSeq, type Bus, type BusHandler, type Draft, type Publication } from './bus.js'
+
+export { splitAroundSeq }
 
 /** Distinct event types counted by name cluster-wide; the rest are summed under `other`. */
 export const MAX_EVENT_TYPES = 256
@@ -15,23 +18,16 @@ export interface RedisBusOptions {
   subscriber: Redis
   /** How many messages the shared history keeps. */
   historySize: number
+  /** How long an idempotency key is remembered (IDEMPOTENCY_WINDOW_MS); 0 ignores keys. */
+  idempotencyWindowMs?: number
   logger: { warn (obj: object, msg: string): void }
 }
 
+/** How ioredis refuses a command it did not write (offline queue disabled, socket not writable). */
+const NOT_WRITTEN = 'Stream isn\'t writeable'
+
 function utcDay (ms: number): string {
   return new Date(ms).toISOString().slice(0, 10)
-}
-
-/**
- * The draft encoded as the JSON text before and after its `seq`, so the
- * publish script can splice in the seq it assigns: the text is exactly what
- * `JSON.stringify(withSeq(draft, seq))` gives.
- */
-export function splitAroundSeq (draft: Draft): [head: string, tail: string] {
-  const { type, timestamp, ...rest } = draft
-  const head = JSON.stringify({ type, timestamp }).slice(0, -1) + ',"seq":'
-  const body = JSON.stringify(rest)
-  return [head, body === '{}' ? '}' : ',' + body.slice(1)]
 }
 
 /**
@@ -52,6 +48,7 @@ export class RedisBus implements Bus {
   readonly #client: Redis
   readonly #subscriber: Redis
   readonly #historySize: number
+  readonly #idempotencyWindowMs: number
   readonly #logger: RedisBusOptions['logger']
   readonly #handlers = new Set<BusHandler>()
   /** The highest seq this instance has seen (published or received): the floor for the counter. */
@@ -67,6 +64,7 @@ export class RedisBus implements Bus {
     this.#client = options.client
     this.#subscriber = options.subscriber
     this.#historySize = options.historySize
+    this.#idempotencyWindowMs = options.idempotencyWindowMs ?? 0
     this.#logger = options.logger
   }
 
@@ -82,7 +80,11 @@ export class RedisBus implements Bus {
       this.#enqueue(async () => { await this.#receive(payload) })
     })
     this.#subscriber.on('close', () => { this.#subscribed = false })
-    this.#subscriber.on('ready', () => { void this.#subscribe() })
+    this.#subscriber.on('ready', () => {
+      this.#subscribe().catch((err: unknown) => {
+        this.#logger.warn({ err }, 'could not subscribe to the Redis bus channel; the next reconnection tries again')
+      })
+    })
     await this.#subscribe()
   }
 
@@ -96,8 +98,12 @@ export class RedisBus implements Bus {
     return this.#highest
   }
 
-  /** @throws {RedisUnavailableError} at once when Redis cannot be reached. */
-  async publish (draft: Draft): Promise<SequencedMessage> {
+  /**
+   * @throws {RedisUnavailableError} at once when Redis cannot be reached: nothing was sent.
+   * @throws {PublishOutcomeUnknownError} when the script was sent but not confirmed
+   *   (timeout, dropped connection): Redis may still run it.
+   */
+  async publish (draft: Draft, idempotencyKey?: string): Promise<Publication> {
     if (!this.available) throw new RedisUnavailableError()
     const [head, tail] = splitAroundSeq(draft)
     const at = Date.now()
@@ -107,21 +113,30 @@ export class RedisBus implements Bus {
       const name = draft.data.person_name
       recognition = JSON.stringify({ person_name: typeof name === 'string' ? name : null, camera_id: draft.camera_id, timestamp: draft.timestamp })
     }
-    let seq: number
+    const keys = [
+      Keys.seq, Keys.history, Keys.eventsTotal, Keys.eventsDay(utcDay(at)), Keys.eventsByType,
+      Keys.eventsCameras, Keys.eventsLastRecognition
+    ]
+    const args: Array<string | number> = [
+      this.#highest, head, tail, this.#historySize, Channels.messages, isEvent ? '1' : '0', at,
+      isEvent ? draft.event_type : '', isEvent ? draft.camera_id : '', recognition, MAX_EVENT_TYPES
+    ]
+    if (idempotencyKey !== undefined && this.#idempotencyWindowMs > 0) {
+      keys.push(Keys.idempotency(idempotencyKey))
+      args.push(this.#idempotencyWindowMs)
+    }
+    let reply: [number, number]
     try {
-      seq = Number(await publishScript.run(this.#client, [
-        Keys.seq, Keys.history, Keys.eventsTotal, Keys.eventsDay(utcDay(at)), Keys.eventsByType,
-        Keys.eventsCameras, Keys.eventsLastRecognition
-      ], [
-        this.#highest, head, tail, this.#historySize, Channels.messages, isEvent ? '1' : '0', at,
-        isEvent ? draft.event_type : '', isEvent ? draft.camera_id : '', recognition, MAX_EVENT_TYPES
-      ]))
+      reply = await publishScript.run(this.#client, keys, args) as [number, number]
     } catch (err) {
       dropIfHung(this.#client, err)
-      throw new RedisUnavailableError(err)
+      // Refused before it was written (the connection is being dropped): nothing was sent.
+      if (err instanceof Error && err.message.startsWith(NOT_WRITTEN)) throw new RedisUnavailableError(err)
+      throw new PublishOutcomeUnknownError(err)
     }
+    const seq = Number(reply[0])
     if (seq > this.#highest) this.#highest = seq
-    return withSeq(draft, seq)
+    return { seq, replayed: Number(reply[1]) === 1 }
   }
 
   onMessage (handler: BusHandler): () => void {
@@ -153,7 +168,7 @@ export class RedisBus implements Bus {
   }
 
   async #receive (payload: string): Promise<void> {
-    const message = JSON.parse(payload) as SequencedMessage
+    const message = parsePayload(payload)
     if (message.seq <= this.#delivered) return
     // A gap means this instance missed messages (its subscription dropped):
     // read them back from the history first. After Redis lost its data the
@@ -173,7 +188,7 @@ export class RedisBus implements Bus {
     if (this.#closed) return
     const reply = await historySinceScript.run(this.#client, [Keys.history, Keys.seq], [this.#delivered]) as [number, number, ...string[]]
     for (const payload of reply.slice(2) as string[]) {
-      const message = JSON.parse(payload) as SequencedMessage
+      const message = parsePayload(payload)
       if (message.seq >= before) break
       if (message.seq > this.#delivered) this.#deliver(message)
     }
@@ -182,6 +197,9 @@ export class RedisBus implements Bus {
   #deliver (message: SequencedMessage): void {
     this.#delivered = message.seq
     if (message.seq > this.#highest) this.#highest = message.seq
-    for (const handler of this.#handlers) handler(message)
+    deliverToAll(this.#handlers, message, (err) => {
+      this.#logger.warn({ err, seq: message.seq }, 'a bus handler failed for a received message; the other handlers still got it')
+    })
   }
 }
+

@@ -12,6 +12,8 @@ export interface ClusterOptions {
   url: string
   leaseMs: number
   historySize: number
+  /** How long a publish's idempotency key is remembered in Redis. */
+  idempotencyWindowMs?: number
   maxConnectionsPerUser: number
   logger: HealthLogger
 }
@@ -41,7 +43,7 @@ export class Cluster {
     this.#statsSubscriber = statsSubscriber
     this.#logger = options.logger
     this.health = new RedisHealth([client, busSubscriber, statsSubscriber], describeRedisUrl(options.url), options.logger)
-    this.bus = new RedisBus({ client, subscriber: busSubscriber, historySize: options.historySize, logger: options.logger })
+    this.bus = new RedisBus({ client, subscriber: busSubscriber, historySize: options.historySize, idempotencyWindowMs: options.idempotencyWindowMs, logger: options.logger })
     this.instance = new ClusterInstance({
       id: this.id,
       client,

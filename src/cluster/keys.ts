@@ -31,7 +31,9 @@ export const Keys = {
   eventsByType: `${PREFIX}events:types`,
   /** Sorted set camera id → time of its last event (ms). */
   eventsCameras: `${PREFIX}events:cameras`,
-  eventsLastRecognition: `${PREFIX}events:last_recognition`
+  eventsLastRecognition: `${PREFIX}events:last_recognition`,
+  /** The seq a publish with this idempotency key (scoped to its publisher) got; expires after the window. */
+  idempotency: (scopedKey: string) => `${PREFIX}idem:${scopedKey}`
 } as const
 
 export const Channels = {

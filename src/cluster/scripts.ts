@@ -22,11 +22,22 @@ end
  * history, counts it, and publishes it: the channel carries messages in seq
  * order, with no gap another instance could fill out of order.
  *
- * KEYS: seq, history, events total, events of the day, events by type, cameras, last recognition
+ * With an idempotency key (KEYS[8]) the check and the record of the key
+ * happen in the same script as the INCR: a duplicate publishes nothing and
+ * gets the first seq back, even when the first script ran late (Redis was
+ * stalled and its caller had already given up on it).
+ *
+ * KEYS: seq, history, events total, events of the day, events by type, cameras, last recognition,
+ *       [idempotency key]
  * ARGV: floor, head, tail, history size, channel, is camera event (1/0), now ms,
- *       event type, camera id, last recognition JSON or '', max event types
+ *       event type, camera id, last recognition JSON or '', max event types, [idempotency window ms]
+ * Returns { seq, 1 if it was a duplicate (nothing published) else 0 }
  */
 export const publishScript = new Script(RAISE_FLOOR + `
+if #KEYS >= 8 then
+  local first = redis.call('GET', KEYS[8])
+  if first then return { tonumber(first), 1 } end
+end
 raise_floor(KEYS[1], tonumber(ARGV[1]))
 local seq = redis.call('INCR', KEYS[1])
 local payload = ARGV[2] .. seq .. ARGV[3]
@@ -47,8 +58,9 @@ if ARGV[6] == '1' then
     redis.call('SET', KEYS[7], ARGV[10])
   end
 end
+if #KEYS >= 8 then redis.call('SET', KEYS[8], seq, 'PX', ARGV[12]) end
 redis.call('PUBLISH', ARGV[5], payload)
-return seq
+return { seq, 0 }
 `)
 
 /** KEYS: seq. ARGV: floor. Returns the counter after raising it. */

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis'
 import { Keys } from '../cluster/keys.js'
 import { historyAppendScript, historySinceScript } from '../cluster/scripts.js'
+import { frameOf, parsePayload } from '../protocol/frame-cache.js'
 import type { SequencedMessage } from '../protocol/messages.js'
 import type { History } from './history.js'
 
@@ -28,7 +29,7 @@ export class RedisHistory implements History {
   }
 
   async append (message: SequencedMessage): Promise<void> {
-    await historyAppendScript.run(this.#client, [Keys.history], [message.seq, JSON.stringify(message), this.#maxMessages])
+    await historyAppendScript.run(this.#client, [Keys.history], [message.seq, frameOf(message).toString('utf8'), this.#maxMessages])
   }
 
   /**
@@ -38,7 +39,7 @@ export class RedisHistory implements History {
    */
   async since (lastSeq: number): Promise<SequencedMessage[] | null> {
     const [, current, ...payloads] = await historySinceScript.run(this.#client, [Keys.history, Keys.seq], [lastSeq]) as [number, number, ...string[]]
-    const messages = payloads.map(payload => JSON.parse(payload) as SequencedMessage)
+    const messages = payloads.map(parsePayload)
     // Nothing kept after lastSeq: fine if nothing was published after it either.
     if (messages.length === 0) return lastSeq >= Number(current) ? [] : null
     // The kept messages must start right after lastSeq, or some are gone.

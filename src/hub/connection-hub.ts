@@ -1,4 +1,5 @@
 import { encode } from '../protocol/codec.js'
+import { frameOf } from '../protocol/frame-cache.js'
 import type { SequencedMessage, ServerMessage } from '../protocol/messages.js'
 import { Fanout, type FanoutReport } from './fanout.js'
 import type { LiveGate } from './live-gate.js'
@@ -170,7 +171,7 @@ export class ConnectionHub {
     const userId = message.type === 'alert' ? message.user_id : undefined
     const targets = userId === undefined ? this.#members.size : this.connectionsOf(userId)
     if (targets === 0) return 0
-    this.#fanout.enqueue({ frame: new OutboundFrame(encode(message)), message, type: message.type, userId, epoch: ++this.#epoch })
+    this.#fanout.enqueue({ frame: new OutboundFrame(frameOf(message)), message, type: message.type, userId, epoch: ++this.#epoch })
     return targets
   }
 

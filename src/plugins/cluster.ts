@@ -24,6 +24,7 @@ export default fp(async function clusterPlugin (app) {
     url,
     leaseMs: app.config.INSTANCE_LEASE_MS,
     historySize: app.config.REDIS_HISTORY_SIZE,
+    idempotencyWindowMs: app.config.IDEMPOTENCY_WINDOW_MS,
     maxConnectionsPerUser: app.config.MAX_CONNECTIONS_PER_USER,
     logger: app.log
   })

@@ -31,7 +31,7 @@ export default fp<{ bus?: Bus }>(async function hubPlugin (app, options) {
       if (recipients > 0) metrics.sent.inc({ type }, recipients)
     }
   })
-  const bus = options.bus ?? cluster?.bus ?? new MemoryBus()
+  const bus = options.bus ?? cluster?.bus ?? new MemoryBus({ idempotencyWindowMs: app.config.IDEMPOTENCY_WINDOW_MS, logger: app.log })
   app.decorate('hub', hub)
   app.decorate('bus', bus)
   const slotLimiter: SlotLimiter = cluster?.slots ?? new LocalSlotLimiter(app.config.MAX_CONNECTIONS_PER_USER)

@@ -38,8 +38,10 @@ export default fp<{ history?: History }>(async function resumePlugin (app, optio
     statisticsFrame: async () => app.latestStatisticsFrame() ?? await app.statistics.collect().then(() => app.latestStatisticsFrame()),
     isOpen: member => hub.get(member.connection.id) === member,
     onSent: (type, count) => { metrics.sent.inc({ type }, count) },
-    onError: (member, err) => {
-      app.log.error({ err, connectionId: member.connection.id }, 'resume failed: the history could not be read; the client is told to resync')
+    onError: (member, err, outcome) => {
+      app.log.error({ err, connectionId: member.connection.id }, outcome === 'resync'
+        ? 'resume failed: the history could not be read; the client is told to resync'
+        : 'resume failed: the replay broke off; the connection is closed with 1011 so the client resumes again')
     }
   })
   app.decorate('history', history)

@@ -12,7 +12,7 @@ export const CloseCode = {
   POLICY_VIOLATION: 1008,
   /** A client frame was larger than MAX_INBOUND_MESSAGE_BYTES. */
   MESSAGE_TOO_BIG: 1009,
-  /** The server failed while handling this connection's message or handshake; reconnect. */
+  /** The server failed while serving this connection (a message, the handshake, a resume); reconnect. */
   INTERNAL_ERROR: 1011,
   /** The server restarts; reconnect after a short random delay. */
   SERVICE_RESTART: 1012,

@@ -4,6 +4,7 @@ import type { Member } from '../hub/connection-hub.js'
 import { LiveGate, type Held } from '../hub/live-gate.js'
 import { CloseCode } from '../protocol/close-codes.js'
 import { encode, now } from '../protocol/codec.js'
+import { frameOf } from '../protocol/frame-cache.js'
 import type { SequencedMessage, ServerMessage } from '../protocol/messages.js'
 
 export interface ResumerOptions {
@@ -28,24 +29,16 @@ export interface ResumerOptions {
   isOpen: (member: Member) => boolean
   /** Counts frames sent, by message type. */
   onSent?: (type: string, count: number) => void
-  /** Reports a replay that failed (the history could not be read). */
-  onError?: (member: Member, err: unknown) => void
+  /**
+   * Reports a replay that failed: `resync` when the history could not be
+   * read (the client was told to resync), `closed` when the replay itself
+   * failed (the connection was closed with 1011).
+   */
+  onError?: (member: Member, err: unknown, outcome: 'resync' | 'closed') => void
 }
 
 /** The answer to a `resume` that is not the first message of a connection. */
 export const RESUME_NOT_FIRST = 'resume must be the first message on a new connection; reconnect with ?last_seq=N or send resume right after connecting'
-
-// Replayed messages are the same objects for every client that resumes, so
-// each is encoded once, however many clients replay it.
-const frames = new WeakMap<SequencedMessage, Buffer>()
-function frameOf (message: SequencedMessage): Buffer {
-  let frame = frames.get(message)
-  if (frame === undefined) {
-    frame = encode(message)
-    frames.set(message, frame)
-  }
-  return frame
-}
 
 /** Whether a member may receive a message: its subscription, and alerts for its user or everyone. */
 export function entitled (member: Member, message: SequencedMessage): boolean {
@@ -89,7 +82,7 @@ export class Resumer {
   open (member: Member, lastSeq: number | null, stream?: string): void {
     if (lastSeq !== null) {
       this.#gate(member)
-      void this.#replay(member, lastSeq, stream)
+      this.#startReplay(member, lastSeq, stream)
       return
     }
     if (this.#options.graceMs <= 0) return
@@ -107,7 +100,7 @@ export class Resumer {
     const waiting = this.#awaiting.delete(member)
     if (message.type === 'resume') {
       if (!waiting) return 'late'
-      void this.#replay(member, message.last_seq ?? 0, message.stream)
+      this.#startReplay(member, message.last_seq ?? 0, message.stream)
       return 'handled'
     }
     if (waiting) this.#release(member, -1)
@@ -163,6 +156,21 @@ export class Resumer {
     this.#timer.unref()
   }
 
+  /**
+   * Runs a replay. A failure answers that connection alone (close 1011, so
+   * its client reconnects and resumes again) and never reaches the process.
+   */
+  #startReplay (member: Member, lastSeq: number, stream?: string): void {
+    this.#replay(member, lastSeq, stream).catch((err: unknown) => {
+      this.#options.onError?.(member, err, 'closed')
+      try {
+        member.connection.close(CloseCode.INTERNAL_ERROR, 'resume failed on the server; reconnect with last_seq')
+      } catch {
+        member.connection.terminate()
+      }
+    })
+  }
+
   async #replay (member: Member, lastSeq: number, stream?: string): Promise<void> {
     let missed: SequencedMessage[] | null
     // A seq from another stream (an earlier process) says nothing about
@@ -171,7 +179,7 @@ export class Resumer {
     try {
       missed = sameStream ? await this.#options.history.since(lastSeq) : null
     } catch (err) {
-      this.#options.onError?.(member, err)
+      this.#options.onError?.(member, err, 'resync')
       missed = null
     }
     if (!this.#options.isOpen(member)) return
@@ -226,8 +234,8 @@ export class Resumer {
     if (coveredSeq > member.resumedThrough) member.resumedThrough = coveredSeq
     this.#draining.add(gate)
     this.#drain(member, gate, coveredSeq).catch((err: unknown) => {
-      this.#options.onError?.(member, err)
-      member.connection.close(CloseCode.TRY_AGAIN_LATER, 'held messages could not be sent: reconnect with last_seq')
+      this.#options.onError?.(member, err, 'closed')
+      member.connection.close(CloseCode.INTERNAL_ERROR, 'held messages could not be sent: reconnect with last_seq')
     })
   }
 

@@ -1,12 +1,38 @@
-import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { RedisUnavailableError } from '../cluster/redis-client.js'
-import type { Draft } from '../bus/bus.js'
+import { PublishOutcomeUnknownError, type Draft } from '../bus/bus.js'
+import { Errors } from '../errors.js'
 import { now } from '../protocol/codec.js'
+import { exceedsDepth, MAX_DATA_DEPTH } from '../protocol/depth.js'
 import { AlertBody, EventBody, PublishedReply } from '../protocol/messages.js'
+import { toUtcTimestamp } from '../protocol/timestamp.js'
 
 /** Largest accepted body for a published event or alert. */
 export const MAX_PUBLISH_BODY_BYTES = 64 * 1024
+
+/** The longest Idempotency-Key accepted. */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 128
+const IDEMPOTENCY_KEY = new RegExp(`^[\\x21-\\x7e]{1,${MAX_IDEMPOTENCY_KEY_LENGTH}}$`)
+
+/**
+ * The request's Idempotency-Key scoped to its publisher (two publishers may
+ * pick the same key), or undefined without one. The user id is URI-encoded
+ * so that no `:` in it can make two scopes meet.
+ */
+function idempotencyKeyOf (request: FastifyRequest): string | undefined {
+  const key = request.headers['idempotency-key']
+  if (key === undefined) return undefined
+  if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) throw new Errors.InvalidIdempotencyKey(MAX_IDEMPOTENCY_KEY_LENGTH)
+  return `${encodeURIComponent(request.principal?.userId ?? '')}:${key}`
+}
+
+/** Refuses a `data` nested deeper than any consumer can safely encode. */
+function checkData (data: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (data === undefined) return {}
+  if (exceedsDepth(data, MAX_DATA_DEPTH)) throw new Errors.DataTooDeep(MAX_DATA_DEPTH)
+  return data
+}
 
 /**
  * Ingest for producers: camera events and alerts, published on the bus and
@@ -19,14 +45,29 @@ export default async function publishRoutes (fastify: FastifyInstance): Promise<
   const guard = [app.authenticate, app.requireRole('publisher')]
 
   /**
-   * Publishes, or answers 503 at once when the shared bus (Redis) is down:
-   * an event accepted then would never reach the other instances.
+   * Publishes, or answers 503 when the shared bus (Redis) is down: at once
+   * when it is known to be down (nothing was sent), or after a sent publish
+   * went unconfirmed (its outcome is unknown: only a retry with the same
+   * Idempotency-Key is safe).
    */
-  async function publish (draft: Draft, reply: FastifyReply): Promise<FastifyReply> {
+  async function publish (draft: Draft, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const key = idempotencyKeyOf(request)
     try {
-      const message = await app.bus.publish(draft)
-      return await reply.code(202).send({ seq: message.seq })
+      const { seq, replayed } = await app.bus.publish(draft, key)
+      if (replayed) reply.header('idempotent-replayed', 'true')
+      return await reply.code(202).send({ seq })
     } catch (err) {
+      if (err instanceof PublishOutcomeUnknownError) {
+        request.log.warn({ err }, 'a publish was sent to Redis but not confirmed; its outcome is unknown')
+        return await reply.code(503).header('retry-after', '1').send({
+          statusCode: 503,
+          code: 'PUSH_PUBLISH_UNCONFIRMED',
+          error: 'Service Unavailable',
+          message: key === undefined
+            ? 'the event bus (Redis) did not confirm this publish, so the outcome is unknown: it may still be delivered. Retrying may deliver it twice; send an Idempotency-Key header to make retries safe'
+            : 'the event bus (Redis) did not confirm this publish, so the outcome is unknown: it may still be delivered. Retry in a few seconds with the same Idempotency-Key; it is published at most once'
+        })
+      }
       if (!(err instanceof RedisUnavailableError)) throw err
       return await reply.code(503).header('retry-after', '1').send({
         statusCode: 503,
@@ -43,13 +84,19 @@ export default async function publishRoutes (fastify: FastifyInstance): Promise<
     schema: { body: EventBody, response: { 202: PublishedReply } }
   }, async (request, reply) => {
     const body = request.body
+    let timestamp = now()
+    if (body.timestamp !== undefined) {
+      const parsed = toUtcTimestamp(body.timestamp, 'body.timestamp')
+      if (!parsed.ok) throw new Errors.InvalidTimestamp(parsed.message)
+      timestamp = parsed.iso
+    }
     return await publish({
       type: 'camera_event',
-      timestamp: body.timestamp === undefined ? now() : new Date(body.timestamp).toISOString(),
+      timestamp,
       camera_id: body.camera_id,
       event_type: body.event_type,
-      data: body.data ?? {}
-    }, reply)
+      data: checkData(body.data)
+    }, request, reply)
   })
 
   app.post('/api/alerts', {
@@ -64,7 +111,7 @@ export default async function publishRoutes (fastify: FastifyInstance): Promise<
       level: body.level,
       message: body.message,
       ...(body.user_id === undefined ? {} : { user_id: body.user_id }),
-      data: body.data ?? {}
-    }, reply)
+      data: checkData(body.data)
+    }, request, reply)
   })
 }

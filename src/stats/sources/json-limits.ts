@@ -1,3 +1,5 @@
+import { MAX_DATA_DEPTH } from '../../protocol/depth.js'
+
 /**
  * Limits for JSON from outside the service (an upstream endpoint). The
  * service serializes what it gathers again (change detection, the pushed
@@ -6,8 +8,8 @@
  * Such text is refused before it is parsed.
  */
 
-/** The deepest nesting of arrays and objects accepted from outside. */
-export const MAX_JSON_DEPTH = 32
+/** The deepest nesting of arrays and objects accepted from outside: the same bound as published `data`. */
+export const MAX_JSON_DEPTH = MAX_DATA_DEPTH
 
 /**
  * The deepest nesting of arrays/objects in JSON text, stopping as soon as

@@ -43,6 +43,14 @@ function lastSeqOf (request: FastifyRequest): number | null {
   return Number(raw)
 }
 
+/** What admission reads, built once for the route. */
+interface Admission {
+  readonly app: FastifyInstance
+  /** ALLOWED_ORIGINS, or null when every origin may connect. */
+  readonly allowedOrigins: ReadonlySet<string> | null
+  readonly session: SessionContext
+}
+
 /**
  * The dashboard endpoint: admission (origin, drain and shutdown, token,
  * per-user slot) here, then a session per connection (src/session/).
@@ -52,32 +60,14 @@ function lastSeqOf (request: FastifyRequest): number | null {
  * the rate limiter, 503 at MAX_SOCKETS (see the websocket plugin).
  */
 export default async function wsStatisticsRoute (app: FastifyInstance): Promise<void> {
-  const { config, hub, metrics, resumer } = app
-  const allowedOrigins = config.ALLOWED_ORIGINS === null ? null : new Set(config.ALLOWED_ORIGINS)
+  const { config, hub, metrics } = app
   const tokens = createTokenWheel({ warningMs: config.TOKEN_REFRESH_WARNING_MS, skewMs: config.JWT_CLOCK_SKEW_MS, hub, metrics, log: app.log })
   tokens.start()
   app.addHook('onClose', async () => { tokens.stop() })
-  const session: SessionContext = {
-    hub,
-    // Read when used: the limiter is the app's, whichever backplane set it.
-    get slots () { return app.slotLimiter },
-    resumer,
-    tokens,
-    metrics,
-    log: app.log,
-    messageRateLimit: config.WS_MESSAGE_RATE_LIMIT,
-    maxCameraIds: config.MAX_CAMERA_IDS,
-    verifyToken: (token) => app.verifyToken(token),
-    stream: () => app.bus.stream,
-    latestStatisticsFrame: () => app.latestStatisticsFrame()
-  }
-
-  /** A drain refuses with 1012 (reconnect elsewhere), a close with 1001. */
-  function refuseWhileStopping (socket: WebSocket): boolean {
-    if (app.draining) refuse(metrics.refused, socket, CloseCode.SERVICE_RESTART, DRAINING_REASON)
-    else if (app.shuttingDown) refuse(metrics.refused, socket, CloseCode.GOING_AWAY, SHUTDOWN_REASON)
-    else return false
-    return true
+  const admission: Admission = {
+    app,
+    allowedOrigins: config.ALLOWED_ORIGINS === null ? null : new Set(config.ALLOWED_ORIGINS),
+    session: sessionContext(app, tokens)
   }
   const connectRateLimit = config.WS_CONNECT_RATE_LIMIT > 0
     ? { max: config.WS_CONNECT_RATE_LIMIT, timeWindow: 60_000 }
@@ -99,96 +89,127 @@ export default async function wsStatisticsRoute (app: FastifyInstance): Promise<
     // await would resolve would be lost.
     wsHandler: (socket: WebSocket, request: FastifyRequest) => {
       try {
-        handshake(socket, request)
+        handshake(admission, socket, request)
       } catch (err) {
         fail(metrics.refused, socket, err, request.log, 'the handshake')
       }
     }
   })
+}
 
-  /** Checks a just-upgraded socket and asks for its slot. */
-  function handshake (socket: WebSocket, request: FastifyRequest): void {
-    // Nothing below needs the upgrade request once it is read here; letting
-    // go of it saves memory on every idle connection.
-    releaseUpgrade(socket)
-    // Browsers always send Origin; scripts and servers usually do not, and
-    // are not what an origin check protects against.
-    const origin = request.headers.origin
-    if (allowedOrigins !== null && origin !== undefined && !allowedOrigins.has(origin)) {
-      request.log.info({ closeCode: CloseCode.FORBIDDEN, origin: origin.slice(0, 200) }, 'websocket refused: origin not allowed')
-      refuse(metrics.refused, socket, CloseCode.FORBIDDEN, ORIGIN_REASON)
+/** What every session of this route uses of the app. */
+function sessionContext (app: FastifyInstance, tokens: SessionContext['tokens']): SessionContext {
+  const { config } = app
+  return {
+    hub: app.hub,
+    // Read when used: the limiter is the app's, whichever backplane set it.
+    get slots () { return app.slotLimiter },
+    resumer: app.resumer,
+    tokens,
+    metrics: app.metrics,
+    log: app.log,
+    messageRateLimit: config.WS_MESSAGE_RATE_LIMIT,
+    maxCameraIds: config.MAX_CAMERA_IDS,
+    // Through the app each time: a test may replace app.verifyToken.
+    verifyToken: (token) => app.verifyToken(token),
+    stream: () => app.bus.stream,
+    latestStatisticsFrame: () => app.latestStatisticsFrame()
+  }
+}
+
+/** A drain refuses with 1012 (reconnect elsewhere), a close with 1001. */
+function refuseWhileStopping (app: FastifyInstance, socket: WebSocket): boolean {
+  if (app.draining) refuse(app.metrics.refused, socket, CloseCode.SERVICE_RESTART, DRAINING_REASON)
+  else if (app.shuttingDown) refuse(app.metrics.refused, socket, CloseCode.GOING_AWAY, SHUTDOWN_REASON)
+  else return false
+  return true
+}
+
+/** Checks a just-upgraded socket and asks for its slot. */
+function handshake (admission: Admission, socket: WebSocket, request: FastifyRequest): void {
+  const { app, allowedOrigins } = admission
+  const { refused } = app.metrics
+  // Nothing below needs the upgrade request once it is read here; letting
+  // go of it saves memory on every idle connection.
+  releaseUpgrade(socket)
+  // Browsers always send Origin; scripts and servers usually do not, and
+  // are not what an origin check protects against.
+  const origin = request.headers.origin
+  if (allowedOrigins !== null && origin !== undefined && !allowedOrigins.has(origin)) {
+    request.log.info({ closeCode: CloseCode.FORBIDDEN, origin: origin.slice(0, 200) }, 'websocket refused: origin not allowed')
+    refuse(refused, socket, CloseCode.FORBIDDEN, ORIGIN_REASON)
+    return
+  }
+  if (refuseWhileStopping(app, socket)) return
+  const verified = app.verifyToken(tokenOf(request))
+  if (!verified.ok) {
+    request.log.info({ closeCode: CloseCode.UNAUTHORIZED, reason: verified.reason }, 'websocket refused: unusable token')
+    refuse(refused, socket, CloseCode.UNAUTHORIZED, verified.reason)
+    return
+  }
+  admitWithSlot(admission, socket, request, verified.principal)
+}
+
+/**
+ * Takes a slot for the connection (the one per-user limit) and, once it is
+ * granted, opens its session. The slot limiter may answer asynchronously (in
+ * a cluster it asks Redis): until it does, client messages wait here, and a
+ * close frees the slot as soon as it is granted.
+ */
+function admitWithSlot (admission: Admission, socket: WebSocket, request: FastifyRequest, principal: Principal): void {
+  const { app, session } = admission
+  const { userId } = principal
+  const id = randomUUID()
+  const early: Array<[WebSocket.RawData, boolean]> = []
+  const keepEarly = (data: WebSocket.RawData, isBinary: boolean): void => {
+    if (early.length < MAX_EARLY_MESSAGES) early.push([data, isBinary])
+  }
+  let gone = false
+  const onEarlyClose = (): void => { gone = true }
+  socket.on('message', keepEarly)
+  socket.on('close', onEarlyClose)
+  /** Set while this handshake holds a slot that no close listener frees yet. */
+  let held = false
+  app.slotLimiter.acquire(userId, id).then(slot => {
+    socket.off('message', keepEarly)
+    socket.off('close', onEarlyClose)
+    if (gone) {
+      if (slot.ok) app.slotLimiter.release(userId, id)
       return
     }
-    if (refuseWhileStopping(socket)) return
-    const verified = app.verifyToken(tokenOf(request))
-    if (!verified.ok) {
-      request.log.info({ closeCode: CloseCode.UNAUTHORIZED, reason: verified.reason }, 'websocket refused: unusable token')
-      refuse(metrics.refused, socket, CloseCode.UNAUTHORIZED, verified.reason)
+    // A drain or close that began while the slot was asked for has
+    // already told every member; this one would be missed.
+    if (slot.ok && refuseWhileStopping(app, socket)) {
+      app.slotLimiter.release(userId, id)
       return
     }
-    admitWithSlot(socket, request, verified.principal)
-  }
-
-  /**
-   * Takes a slot for the connection (the one per-user limit) and, once it
-   * is granted, opens its session. The slot limiter may answer
-   * asynchronously (in a cluster it asks Redis): until it does, client
-   * messages wait here, and a close frees the slot as soon as it is granted.
-   */
-  function admitWithSlot (socket: WebSocket, request: FastifyRequest, principal: Principal): void {
-    const { userId } = principal
-    const id = randomUUID()
-    const early: Array<[WebSocket.RawData, boolean]> = []
-    const keepEarly = (data: WebSocket.RawData, isBinary: boolean): void => {
-      if (early.length < MAX_EARLY_MESSAGES) early.push([data, isBinary])
+    if (!slot.ok) {
+      refuseSlot(app, socket, request, userId, slot)
+      return
     }
-    let gone = false
-    const onEarlyClose = (): void => { gone = true }
-    socket.on('message', keepEarly)
-    socket.on('close', onEarlyClose)
-    /** Set while this handshake holds a slot that no close listener frees yet. */
-    let held = false
-    app.slotLimiter.acquire(userId, id).then(slot => {
-      socket.off('message', keepEarly)
-      socket.off('close', onEarlyClose)
-      if (gone) {
-        if (slot.ok) app.slotLimiter.release(userId, id)
-        return
-      }
-      // A drain or close that began while the slot was asked for has
-      // already told every member; this one would be missed.
-      if (slot.ok && refuseWhileStopping(socket)) {
-        app.slotLimiter.release(userId, id)
-        return
-      }
-      if (!slot.ok) {
-        refuseSlot(socket, request, userId, slot)
-        return
-      }
-      held = true
-      const onMessage = openSession(session, socket, { id, principal, reqId: request.id, lastSeq: lastSeqOf(request), stream: streamOf(request) })
-      held = false
-      for (const [data, isBinary] of early) onMessage(data, isBinary)
-    }).catch((err: unknown) => {
-      if (held) {
-        // The session failed to open half-way: whatever it registered is undone here.
-        abandonSession(session, id, userId)
-        fail(metrics.refused, socket, err, request.log, 'admitting the connection')
-        return
-      }
-      request.log.error({ err }, 'websocket refused: the connection could not be admitted')
-      refuse(metrics.refused, socket, CloseCode.TRY_AGAIN_LATER, UNAVAILABLE_REASON)
-    })
-  }
-
-  /** The one place a connection is refused for its user's limit (or for an unreachable slot store). */
-  function refuseSlot (socket: WebSocket, request: FastifyRequest, userId: string, slot: Exclude<AcquireResult, { ok: true }>): void {
-    if (slot.reason === 'connection_limit') {
-      request.log.info({ userId, closeCode: CloseCode.POLICY_VIOLATION }, 'websocket refused: connection limit reached')
-      refuse(metrics.refused, socket, CloseCode.POLICY_VIOLATION, `connection limit exceeded: ${slot.limit} per user`)
-    } else {
-      request.log.info({ userId, closeCode: CloseCode.TRY_AGAIN_LATER }, 'websocket refused: shared state unavailable')
-      refuse(metrics.refused, socket, CloseCode.TRY_AGAIN_LATER, UNAVAILABLE_REASON)
+    held = true
+    const onMessage = openSession(session, socket, { id, principal, reqId: request.id, lastSeq: lastSeqOf(request), stream: streamOf(request) })
+    held = false
+    for (const [data, isBinary] of early) onMessage(data, isBinary)
+  }).catch((err: unknown) => {
+    if (held) {
+      // The session failed to open half-way: whatever it registered is undone here.
+      abandonSession(session, id, userId)
+      fail(app.metrics.refused, socket, err, request.log, 'admitting the connection')
+      return
     }
+    request.log.error({ err }, 'websocket refused: the connection could not be admitted')
+    refuse(app.metrics.refused, socket, CloseCode.TRY_AGAIN_LATER, UNAVAILABLE_REASON)
+  })
+}
+
+/** The one place a connection is refused for its user's limit (or for an unreachable slot store). */
+function refuseSlot (app: FastifyInstance, socket: WebSocket, request: FastifyRequest, userId: string, slot: Exclude<AcquireResult, { ok: true }>): void {
+  if (slot.reason === 'connection_limit') {
+    request.log.info({ userId, closeCode: CloseCode.POLICY_VIOLATION }, 'websocket refused: connection limit reached')
+    refuse(app.metrics.refused, socket, CloseCode.POLICY_VIOLATION, `connection limit exceeded: ${slot.limit} per user`)
+  } else {
+    request.log.info({ userId, closeCode: CloseCode.TRY_AGAIN_LATER }, 'websocket refused: shared state unavailable')
+    refuse(app.metrics.refused, socket, CloseCode.TRY_AGAIN_LATER, UNAVAILABLE_REASON)
   }
 }

@@ -2,65 +2,14 @@ import { encode } from '../protocol/codec.js'
 import { frameOf } from '../protocol/frame-cache.js'
 import type { SequencedMessage, ServerMessage } from '../protocol/messages.js'
 import { Fanout, type FanoutReport } from './fanout.js'
-import type { LiveGate } from './live-gate.js'
+import { Member, type Connection } from './member.js'
 import { OutboundFrame } from './outbound-frame.js'
 import { DEFAULT_LIMITS, newCounters, type OutboundCounters, type OutboundLimits } from './outbound-queue.js'
-import { Subscription } from './subscription.js'
 
-/**
- * What the hub needs of a connection. The hub knows nothing of Fastify or ws,
- * so it can be tested with plain objects and driven by any transport.
- */
-export interface Connection {
-  readonly id: string
-  readonly userId: string
-  /** Sends one encoded JSON text frame. */
-  send (frame: Buffer): void
-  /**
-   * Sends a frame shared by many connections (optional: without it the hub
-   * calls `send` with the payload). A transport caches its wire form on the
-   * frame, so a fan-out frames a message once, not once per connection.
-   */
-  sendShared? (frame: OutboundFrame): void
-  /** Starts a closing handshake with a close frame. */
-  close (code: number, reason: string): void
-  /** Destroys the connection without a handshake (dead peers). */
-  terminate (): void
-  /** Sends a protocol-level ping. */
-  ping (): void
-  /** Bytes queued for this connection and not yet written to the network. */
-  readonly bufferedAmount: number
-}
-
-/** A connection as the hub holds it: the transport, its subscription and liveness. */
-export class Member {
-  readonly connection: Connection
-  readonly subscription = new Subscription()
-  readonly openedAt = Date.now()
-  /** The hub's epoch when it joined: it gets the messages enqueued after that. */
-  since = 0
-  /** Cleared by each heartbeat sweep, set again by the peer's pong. */
-  alive = true
-  /** While set, live messages wait in the gate instead of being sent (resume). */
-  gate: LiveGate | null = null
-  /**
-   * The newest `seq` a resume replay covered: a live message with a `seq` at
-   * or below it was replayed already (or not meant for this connection).
-   */
-  resumedThrough = 0
-
-  constructor (connection: Connection) {
-    this.connection = connection
-  }
-}
-
-export type AddResult =
-  | { ok: true, member: Member }
-  | { ok: false, reason: 'connection_limit', limit: number }
+// Members and their Connection live in member.ts, so that fan-out can name them without importing the hub.
+export { Member, type Connection }
 
 export interface HubOptions {
-  /** The most connections one user may hold open at once. */
-  maxConnectionsPerUser: number
   /** Connections served per slice of a fan-out before yielding to the event loop (default 500). */
   fanoutSliceSize?: number
   /** Per-connection outbound limits (SLOW_CONSUMER_SOFT_BYTES / _HARD_BYTES). */
@@ -70,12 +19,15 @@ export interface HubOptions {
 }
 
 /**
- * Owns every open connection: per-user tracking and limits, subscriptions and
- * fan-out. A message is serialized once per fan-out, never once per client,
- * and fanned out in slices that yield to the event loop (see fanout.ts).
+ * Owns every open connection: per-user tracking, subscriptions and fan-out.
+ * A message is serialized once per fan-out, never once per client, and
+ * fanned out in slices that yield to the event loop (see fanout.ts).
+ *
+ * It registers whatever it is given: the per-user limit belongs to the slot
+ * limiter, asked before a connection is added, so the rule lives in one
+ * place and is the same in one process and in a cluster.
  */
 export class ConnectionHub {
-  readonly maxConnectionsPerUser: number
   /** Coalesced writes, superseded snapshots and slow-consumer closes, for status and metrics. */
   readonly counters: OutboundCounters = newCounters()
   /** What transports give each connection's outbound queue. */
@@ -86,8 +38,7 @@ export class ConnectionHub {
   /** Incremented per enqueued message; a member joining records it. */
   #epoch = 0
 
-  constructor (options: HubOptions) {
-    this.maxConnectionsPerUser = options.maxConnectionsPerUser
+  constructor (options: HubOptions = {}) {
     this.outbound = { limits: options.outboundLimits ?? DEFAULT_LIMITS, counters: this.counters }
     this.#fanout = new Fanout({
       all: () => this.#members.values(),
@@ -98,28 +49,24 @@ export class ConnectionHub {
   }
 
   /**
-   * Admits a connection if its user has a free slot. The check and the
-   * registration happen in one synchronous step, so racing handshakes of one
-   * user can never exceed the limit.
+   * Registers a connection: from now on it gets the messages delivered to
+   * it. The caller has already taken the connection's slot.
    */
-  add (connection: Connection): AddResult {
-    let userSet = this.#byUser.get(connection.userId)
-    if (userSet !== undefined && userSet.size >= this.maxConnectionsPerUser) {
-      return { ok: false, reason: 'connection_limit', limit: this.maxConnectionsPerUser }
-    }
+  add (connection: Connection): Member {
     if (this.#members.has(connection.id)) throw new Error(`connection ${connection.id} is already registered`)
     const member = new Member(connection)
     member.since = this.#epoch
+    let userSet = this.#byUser.get(connection.userId)
     if (userSet === undefined) {
       userSet = new Set()
       this.#byUser.set(connection.userId, userSet)
     }
     userSet.add(member)
     this.#members.set(connection.id, member)
-    return { ok: true, member }
+    return member
   }
 
-  /** Frees a connection's slot. Safe to call more than once. */
+  /** Forgets a connection. Safe to call more than once. */
   remove (id: string): boolean {
     const member = this.#members.get(id)
     if (member === undefined) return false

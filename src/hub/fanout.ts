@@ -1,5 +1,5 @@
 import type { SequencedMessage } from '../protocol/messages.js'
-import type { Member } from './connection-hub.js'
+import type { Member } from './member.js'
 import { OutboundFrame } from './outbound-frame.js'
 
 /** One message to fan out. */

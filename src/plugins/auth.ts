@@ -3,19 +3,11 @@ import { createDecoder } from 'fast-jwt'
 import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { claimProblem, type ClaimPolicy } from '../auth/claims.js'
+import type { Principal, VerifyResult } from '../auth/principal.js'
 import { Errors } from '../errors.js'
 
-/** Who a verified token belongs to. */
-export interface Principal {
-  userId: string
-  roles: readonly string[]
-  /** When the token expires (ms since the epoch), or null when it never does. */
-  expiresAt: number | null
-}
-
-export type VerifyResult =
-  | { ok: true, principal: Principal }
-  | { ok: false, reason: string }
+// Declared in auth/ so that layers below the plugins can name them.
+export type { Principal, VerifyResult }
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -22,7 +22,6 @@ export default fp<{ bus?: Bus }>(async function hubPlugin (app, options) {
   const cluster = app.hasDecorator('cluster') ? app.cluster : null
   const { metrics } = app
   const hub = new ConnectionHub({
-    maxConnectionsPerUser: app.config.MAX_CONNECTIONS_PER_USER,
     fanoutSliceSize: app.config.FANOUT_SLICE_SIZE,
     outboundLimits: { softBytes: app.config.SLOW_CONSUMER_SOFT_BYTES, hardBytes: app.config.SLOW_CONSUMER_HARD_BYTES },
     // Counted per message when its fan-out completes, not per connection.

@@ -3,6 +3,7 @@ import fastifyWebsocket from '@fastify/websocket'
 import fp from 'fastify-plugin'
 import { Errors } from '../errors.js'
 import { CloseCode } from '../protocol/close-codes.js'
+import { SHUTDOWN_REASON } from '../transport/refusal.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -10,8 +11,6 @@ declare module 'fastify' {
     readonly shuttingDown: boolean
   }
 }
-
-export const SHUTDOWN_REASON = 'server shutting down'
 
 /**
  * WebSocket support. The hub tracks connections itself, so ws's own client

@@ -30,7 +30,7 @@ const idle = async (hub: ConnectionHub): Promise<void> => {
 }
 
 t.test('every client gets every message exactly once and in order across slices, with publishes during a fan-out', async t => {
-  const hub = new ConnectionHub({ maxConnectionsPerUser: 100, fanoutSliceSize: 7 })
+  const hub = new ConnectionHub({ fanoutSliceSize: 7 })
   const clients = Array.from({ length: 50 }, (_, i) => new Recorder(`c${i}`, `u${i % 10}`))
   for (const client of clients) hub.add(client)
   const published: number[] = []
@@ -52,7 +52,7 @@ t.test('every client gets every message exactly once and in order across slices,
 })
 
 t.test('a client that closes mid-fan-out does not break the loop', async t => {
-  const hub = new ConnectionHub({ maxConnectionsPerUser: 100, fanoutSliceSize: 4 })
+  const hub = new ConnectionHub({ fanoutSliceSize: 4 })
   const clients = Array.from({ length: 20 }, (_, i) => new Recorder(`c${i}`, `u${i}`))
   for (const client of clients) hub.add(client)
   // c2 removes itself and a client not yet reached; c5 throws.
@@ -74,7 +74,7 @@ t.test('a client that closes mid-fan-out does not break the loop', async t => {
 })
 
 t.test('a client that joins during a fan-out gets only what is published after it joined', async t => {
-  const hub = new ConnectionHub({ maxConnectionsPerUser: 100, fanoutSliceSize: 2 })
+  const hub = new ConnectionHub({ fanoutSliceSize: 2 })
   const clients = Array.from({ length: 6 }, (_, i) => new Recorder(`c${i}`, `u${i}`))
   for (const client of clients) hub.add(client)
   const late = new Recorder('late', 'u-late')
@@ -89,11 +89,11 @@ t.test('a client that joins during a fan-out gets only what is published after i
 })
 
 t.test('batched messages respect subscriptions and per-user alerts, in order', async t => {
-  const hub = new ConnectionHub({ maxConnectionsPerUser: 100, fanoutSliceSize: 3 })
+  const hub = new ConnectionHub({ fanoutSliceSize: 3 })
   const all = new Recorder('all', 'alice')
   const cam2 = new Recorder('cam2', 'bob')
   hub.add(all)
-  hub.add(cam2).ok && hub.get('cam2')!.subscription.subscribe([], ['cam-2'])
+  hub.add(cam2).subscription.subscribe([], ['cam-2'])
   const messages: SequencedMessage[] = [
     event('cam-1'), event('cam-2'),
     { type: 'alert', timestamp: new Date().toISOString(), seq: ++seq, level: 'warning', message: 'for bob', user_id: 'bob', data: {} },
@@ -107,7 +107,7 @@ t.test('batched messages respect subscriptions and per-user alerts, in order', a
 })
 
 t.test('fanoutIdle resolves once a broadcast has reached every connection', async t => {
-  const hub = new ConnectionHub({ maxConnectionsPerUser: 100, fanoutSliceSize: 2 })
+  const hub = new ConnectionHub({ fanoutSliceSize: 2 })
   const clients = Array.from({ length: 9 }, (_, i) => new Recorder(`c${i}`, `u${i}`))
   for (const client of clients) hub.add(client)
   hub.broadcast({ type: 'connection_status', status: 'server_restart', timestamp: new Date().toISOString() } as never)

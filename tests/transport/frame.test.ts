@@ -1,6 +1,6 @@
 import t from 'tap'
 import * as ws from 'ws'
-import { frameText } from '../../src/hub/frame.js'
+import { frameText } from '../../src/transport/frame.js'
 
 // ws's own framer, the bytes `socket.send(data, { binary: false })` writes
 // on a server socket without compression.

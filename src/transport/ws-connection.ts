@@ -1,9 +1,9 @@
 import type { Socket } from 'node:net'
 import WebSocket from 'ws'
-import type { Connection } from './connection-hub.js'
+import type { Connection } from '../hub/member.js'
+import type { OutboundFrame } from '../hub/outbound-frame.js'
+import { DEFAULT_LIMITS, newCounters, OutboundQueue, type OutboundCounters, type OutboundLimits, type Sink } from '../hub/outbound-queue.js'
 import { frameText } from './frame.js'
-import type { OutboundFrame } from './outbound-frame.js'
-import { DEFAULT_LIMITS, newCounters, OutboundQueue, type OutboundCounters, type OutboundLimits, type Sink } from './outbound-queue.js'
 
 /** Where a connection's outbound queue gets its limits and counts. */
 export interface OutboundOptions {

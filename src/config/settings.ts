@@ -47,6 +47,12 @@ export const SETTINGS = {
   TRUST_PROXY: bool({ default: false, help: 'Take the client address from `X-Forwarded-For` (set behind a load balancer)' }),
   ALLOWED_ORIGINS: list({ documented: '(all)', allowEmpty: true, item: origin, help: 'Comma-separated exact browser origins allowed to open a WebSocket; others get 4403' }),
   TOKEN_REFRESH_WARNING_MS: int({ default: 60_000, min: 0, max: 86_400_000, unit: 'milliseconds', help: '`token_expiring` is sent this long before a connection\'s token expires' }),
+  // 10000 in both modes (it was 1000 in memory, 10000 in Redis): the window
+  // is the promise ("resume within 5 minutes"), the count only caps memory,
+  // and 1000 covers just 3.3 events a second over that window. It no longer
+  // sizes each connection's live gate (LIVE_GATE_LIMIT), so a larger history
+  // costs one buffer per process (a few MB at typical event sizes), not one
+  // per connection; and Redis deployments keep the size they had.
   RESUME_HISTORY: int({ default: 10_000, min: 0, max: 1_000_000, unit: 'messages', note: '0 disables resume', aliases: ['REDIS_HISTORY_SIZE'], help: 'Camera events and alerts kept for resume after reconnect, in memory or in Redis; 0 disables resume' }),
   RESUME_WINDOW_MS: int({ default: 300_000, min: 1000, max: 86_400_000, unit: 'milliseconds', help: '... and none older than this' }),
   RESUME_GRACE_MS: int({ default: 500, min: 0, max: 60_000, unit: 'milliseconds', note: '0: resume only with ?last_seq', help: 'How long a new connection\'s live events wait for a first `resume` message' }),

@@ -70,7 +70,8 @@ t.test('push_snapshots_superseded_total counts statistics snapshots a backed-up 
   await stalled.roundTrip()
   const id = stalled.messages[0].connection_id as string
   const buffered = (): number => server.app.hub.get(id)?.connection.bufferedAmount ?? 0
-  ;(stalled.ws as unknown as { _socket: Socket })._socket.pause()
+  const socket = (stalled.ws as unknown as { _socket: Socket })._socket
+  socket.pause()
   // Fill the socket past the soft limit, and one more so the server holds frames back.
   for (let i = 0; i < 20_000 && buffered() < SOFT; i++) {
     await publish(server, 4000)
@@ -88,7 +89,7 @@ t.test('push_snapshots_superseded_total counts statistics snapshots a backed-up 
   t.equal(value(text, 'push_coalesced_total'), server.app.hub.counters.coalesced, 'merged writes are counted apart')
   t.match(text, /^# HELP push_snapshots_superseded_total statistics_update messages never sent because a newer one replaced them/m)
 
-  ;(stalled.ws as unknown as { _socket: Socket })._socket.resume()
+  socket.resume()
   const last = await stalled.next(m => m.type === 'statistics_update' && (m.data as { version?: number }).version !== undefined)
   t.same(last.data, { version: 4 }, 'the connection got the newest snapshot only')
 })

@@ -38,6 +38,7 @@ function readConfig (): Config {
 
 async function main (): Promise<void> {
   const config = readConfig()
+  for (const warning of config.warnings) console.warn(`config warning: ${warning}`)
   if (config.NODE_ENV === 'production') fail('the demo is for development: it prints tokens and publishes made-up events; unset NODE_ENV=production')
   if (config.jwt.algorithm !== 'HS256') fail('the demo signs its own tokens and needs a shared secret: unset JWT_PUBLIC_KEY (and set JWT_SECRET or nothing)')
 

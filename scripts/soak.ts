@@ -182,8 +182,8 @@ async function main (): Promise<void> {
       HOST,
       JWT_SECRET: SECRET,
       LOG_LEVEL: 'warn',
-      WS_CONNECT_RATE_LIMIT: '0',
-      RATE_LIMIT_MAX: '0',
+      WS_CONNECT_RATE_LIMIT_PER_MINUTE: '0',
+      HTTP_RATE_LIMIT_PER_MINUTE: '0',
       STATS_INTERVAL_MS: '1000',
       MAX_CONNECTIONS_PER_USER: '10'
     },

@@ -1,3 +1,4 @@
+import cluster from 'node:cluster'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { startWorkers } from './workers.js'
@@ -30,6 +31,8 @@ async function main (): Promise<void> {
     console.error('The service did not start.')
     process.exit(1)
   })
+  // With WORKERS > 1 the primary has said these once for every worker.
+  if (!cluster.isWorker) for (const warning of config.warnings) app.log.warn(warning)
   if (config.jwt.development) {
     app.log.warn('!!! JWT_SECRET is not set: using the fixed DEVELOPMENT secret. Anyone can sign tokens for this service. Set JWT_SECRET (or JWT_PUBLIC_KEY) before exposing it. !!!')
   }

@@ -1,11 +1,10 @@
 import cluster, { type Worker } from 'node:cluster'
 import { pino } from 'pino'
 import type { Config } from './config.js'
+import { WORKER_EXIT_MARGIN_MS } from './config/settings.js'
 
 /** A worker that dies this soon after it was started failed to start: restarting it would only loop. */
 const STARTUP_GRACE_MS = 5000
-/** How long the primary waits for its workers to shut down before it kills them. */
-const SHUTDOWN_TIMEOUT_MS = 12_000
 
 /**
  * WORKERS=N: the primary process forks N workers that each run the whole
@@ -16,6 +15,9 @@ const SHUTDOWN_TIMEOUT_MS = 12_000
  * The primary only supervises: a worker that crashes is replaced, a worker
  * that fails while starting stops everything (its error is on stderr), and
  * SIGTERM/SIGINT are passed on so every worker shuts down gracefully.
+ * Each worker bounds its own shutdown by SHUTDOWN_TIMEOUT_MS; the primary
+ * kills the ones still running a margin later (a worker that hangs, or is
+ * stopped, cannot keep the service from exiting).
  *
  * @returns true in the primary (the caller must not start the service),
  *   false in a worker or with WORKERS=1.
@@ -25,6 +27,9 @@ export function startWorkers (config: Config): boolean {
   const log = pino({ level: config.LOG_LEVEL, base: { pid: process.pid, role: 'primary' } })
   const startedAt = new Map<Worker, number>()
   let stopping = false
+  // The primary speaks for the service: the workers read the same
+  // environment, and server.ts keeps them from repeating these.
+  for (const warning of config.warnings) log.warn(warning)
 
   const fork = (): void => {
     const worker = cluster.fork()
@@ -60,11 +65,13 @@ export function startWorkers (config: Config): boolean {
     // Always SIGTERM: after Ctrl-C the workers already got a SIGINT from the
     // terminal, and a second SIGINT would kill them without a graceful close.
     for (const worker of startedAt.keys()) worker.process.kill('SIGTERM')
+    const timeoutMs = config.SHUTDOWN_TIMEOUT_MS + WORKER_EXIT_MARGIN_MS
     setTimeout(() => {
-      log.error({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'workers did not stop in time; killing them')
+      const pids = [...startedAt.keys()].map(worker => worker.process.pid)
+      log.error({ timeoutMs, workerPids: pids }, 'workers did not stop in time; killing them')
       for (const worker of startedAt.keys()) worker.process.kill('SIGKILL')
       process.exit(1)
-    }, SHUTDOWN_TIMEOUT_MS).unref()
+    }, timeoutMs).unref()
   }
   process.once('SIGTERM', () => { shutdown('SIGTERM') })
   process.once('SIGINT', () => { shutdown('SIGINT') })

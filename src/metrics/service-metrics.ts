@@ -4,7 +4,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 export interface HubView {
   readonly size: number
   readonly userCount: number
-  readonly counters?: { coalesced?: number, slow_consumer_closed?: number, slowConsumerClosed?: number }
+  readonly counters?: { coalesced?: number, superseded?: number, slow_consumer_closed?: number, slowConsumerClosed?: number }
 }
 
 // Process metrics (CPU, memory, event-loop delay, GC, handles) describe the
@@ -21,8 +21,8 @@ function processMetrics (): Registry {
 
 /**
  * The service's Prometheus metrics, in a registry of their own per app
- * instance. Counts that live elsewhere (open connections, users, the hub's
- * coalesced and slow-consumer counters) are read when scraped, so the hot
+ * instance. Counts that live elsewhere (open connections, users, the
+ * outbound queues' counters on the hub) are read when scraped, so the hot
  * path pays nothing for them.
  */
 export class ServiceMetrics {
@@ -69,13 +69,24 @@ export class ServiceMetrics {
       help: 'Connections told to reconnect elsewhere during a graceful drain',
       registers
     })
+    // Two different savings of the outbound queue (hub/outbound-queue.ts):
+    // frames that shared a socket write, and snapshots never written at all.
     new Counter({
       name: 'push_coalesced_total',
-      help: 'statistics_update messages replaced by a newer one for a slow connection',
+      help: 'WebSocket frames that went out in the same socket write as an earlier frame to the same connection (frames due in one tick are written together); none is dropped',
       registers,
       collect () {
         this.reset()
         this.inc(hub()?.counters?.coalesced ?? 0)
+      }
+    })
+    new Counter({
+      name: 'push_snapshots_superseded_total',
+      help: 'statistics_update messages never sent because a newer one replaced them while the connection was backed up (above SLOW_CONSUMER_SOFT_BYTES)',
+      registers,
+      collect () {
+        this.reset()
+        this.inc(hub()?.counters?.superseded ?? 0)
       }
     })
     new Counter({

@@ -23,7 +23,7 @@ export default fp(async function clusterPlugin (app) {
   const cluster = await Cluster.connect({
     url,
     leaseMs: app.config.INSTANCE_LEASE_MS,
-    historySize: app.config.REDIS_HISTORY_SIZE,
+    historySize: app.config.RESUME_HISTORY,
     idempotencyWindowMs: app.config.IDEMPOTENCY_WINDOW_MS,
     maxConnectionsPerUser: app.config.MAX_CONNECTIONS_PER_USER,
     logger: app.log

@@ -2,10 +2,11 @@ import fastifyRateLimit from '@fastify/rate-limit'
 import fp from 'fastify-plugin'
 
 /**
- * HTTP rate limits per client address: RATE_LIMIT_MAX requests a minute on
- * the API (0 disables it). Routes set their own limits in `config.rateLimit`
- * (the WebSocket handshake has WS_CONNECT_RATE_LIMIT), which apply even when
- * the global limit is off.
+ * HTTP rate limits per client address: HTTP_RATE_LIMIT_PER_MINUTE (field
+ * RATE_LIMIT_MAX) requests a minute on the API (0 disables it). Routes set
+ * their own limits in `config.rateLimit` (the WebSocket handshake has
+ * WS_CONNECT_RATE_LIMIT_PER_MINUTE), which apply even when the global limit
+ * is off.
  */
 export default fp(async function rateLimitPlugin (app) {
   const max = app.config.RATE_LIMIT_MAX

@@ -19,7 +19,7 @@ const OUT_OF_RANGE: Array<[string, string, () => string]> = [
 ]
 
 t.test('out-of-range exp/nbf/iat: refused with the claim named, and the process keeps serving', async t => {
-  const instance = await spawnInstance(t, { WS_MESSAGE_RATE_LIMIT: '0' })
+  const instance = await spawnInstance(t, { WS_MESSAGE_RATE_LIMIT_PER_SECOND: '0' })
   const bystander = await Client.open(`${instance.wsUrl}?token=${token('bystander')}`, t)
   await bystander.next(m => m.status === 'connected')
   const mallory = await Client.open(`${instance.wsUrl}?token=${token('mallory')}`, t)

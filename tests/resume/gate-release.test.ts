@@ -55,8 +55,8 @@ t.test('a first message that releases a big gate paces it too', async t => {
 })
 
 t.test('a gate that fills up during the grace starts sending, paced, and keeps later events behind what it held', async t => {
-  // RESUME_HISTORY=100 holds at most 100 live messages per gate.
-  const server = await startServer(t, { RESUME_GRACE_MS: 60_000, RESUME_HISTORY: 100, STATS_INTERVAL_MS: 3_600_000 })
+  // At most 100 live messages per gate (LIVE_GATE_LIMIT; before it had its own setting, RESUME_HISTORY sized the gate).
+  const server = await startServer(t, { RESUME_GRACE_MS: 60_000, LIVE_GATE_LIMIT: 100, RESUME_HISTORY: 100, STATS_INTERVAL_MS: 3_600_000 })
   const client = await connect(server, t, 'listener')
   // Half again as many as it holds, at full speed: the gate overflows and starts sending.
   const published = await publish(server, 150)

@@ -32,7 +32,7 @@ export default fp<{ history?: History }>(async function resumePlugin (app, optio
     history,
     stream: app.bus.stream,
     // A gated member may hold as many live messages as a replay could cover.
-    holdLimit: Math.max(100, config.RESUME_HISTORY),
+    holdLimit: config.LIVE_GATE_LIMIT,
     graceMs: config.RESUME_HISTORY > 0 ? config.RESUME_GRACE_MS : 0,
     backlogBytes: config.SLOW_CONSUMER_SOFT_BYTES,
     statisticsFrame: async () => app.latestStatisticsFrame() ?? await app.statistics.collect().then(() => app.latestStatisticsFrame()),

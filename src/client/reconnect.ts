@@ -18,6 +18,7 @@ const RESTART_CODES = new Set<number>([CLOSE.GOING_AWAY, CLOSE.SERVICE_RESTART, 
 /** A `reconnect_in_ms` beyond this is taken as this: a page should not stay away longer than 10 minutes. */
 export const MAX_RESTART_DELAY_MS = 600_000
 
+/** What follows a socket that ended with `code`: a new token, a stop, or a retry. */
 export function closeAction (code: number): CloseAction {
   if (code === CLOSE.UNAUTHORIZED) return 'refresh-token'
   // The connection limit or a refused origin: retrying cannot help and

@@ -15,6 +15,7 @@ export const SUBSCRIBABLE_EVENT_TYPES: readonly SubscribableType[] = ['camera_ev
 /** A message for the service: `subscribe` or `unsubscribe`. */
 export type SubscriptionMessage = Record<string, unknown> & { type: 'subscribe' | 'unsubscribe' }
 
+/** Checks the event types a page passed to `method`, saying what to pass instead. */
 export function checkTypes (method: string, eventTypes: readonly string[]): readonly SubscribableType[] {
   if (!Array.isArray(eventTypes)) throw new TypeError(`${method}(): eventTypes must be an array such as ['camera_event', 'alert']`)
   for (const type of eventTypes) {

@@ -1,0 +1,160 @@
+import type { SubscribableType } from '../protocol/messages.js'
+import { SeqTracker, type SeqGap } from './seq-tracker.js'
+import type { AnyMessage, ResyncInfo } from './types.js'
+
+/**
+ * What the page subscribed to, and where its stream of camera events and
+ * alerts stands: the filter is kept and re-sent on every new connection,
+ * reconnects ask to resume after the last `seq`, and gaps are reported only
+ * when no filter makes them expected.
+ */
+
+/** Event types a connection can subscribe to (mirrors the service's protocol). */
+export const SUBSCRIBABLE_EVENT_TYPES: readonly SubscribableType[] = ['camera_event', 'alert']
+
+/** A message for the service: `subscribe` or `unsubscribe`. */
+export type SubscriptionMessage = Record<string, unknown> & { type: 'subscribe' | 'unsubscribe' }
+
+/** Checks the event types a page passed to `method`, saying what to pass instead. */
+export function checkTypes (method: string, eventTypes: readonly string[]): readonly SubscribableType[] {
+  if (!Array.isArray(eventTypes)) throw new TypeError(`${method}(): eventTypes must be an array such as ['camera_event', 'alert']`)
+  for (const type of eventTypes) {
+    if (!SUBSCRIBABLE_EVENT_TYPES.includes(type as SubscribableType)) {
+      throw new TypeError(`${method}(): unknown event type ${JSON.stringify(type)}; use ${SUBSCRIBABLE_EVENT_TYPES.join(' or ')}`)
+    }
+  }
+  return eventTypes as readonly SubscribableType[]
+}
+
+export class Subscriptions {
+  readonly #resume: boolean
+  readonly #seq = new SeqTracker()
+  readonly #types = new Set<SubscribableType>(SUBSCRIBABLE_EVENT_TYPES)
+  #cameras: Set<string> | null = null
+  #changed = false
+  /** The next sequenced message is the first on a new connection. */
+  #fresh = false
+  /** The service's sequence stream, from the last `connected` status. */
+  #stream: string | null = null
+  /** The current socket asked for a replay (`last_seq` in its URL). */
+  #resuming = false
+
+  /** @param resume reconnects ask the service to replay what was missed. */
+  constructor (resume: boolean) {
+    this.#resume = resume
+  }
+
+  /** The `seq` of the last camera event / alert received, or null. */
+  get lastSeq (): number | null {
+    return this.#seq.last
+  }
+
+  /** The current connection was opened with `last_seq`: the service replays, then says `resumed`. */
+  get resuming (): boolean {
+    return this.#resuming
+  }
+
+  /**
+   * Adds event types, and cameras to the camera filter (`null`: every camera again).
+   * @returns the message that tells a live connection.
+   */
+  subscribe (eventTypes: readonly SubscribableType[], cameraIds?: readonly string[] | null): SubscriptionMessage {
+    const types = checkTypes('subscribe', eventTypes)
+    const wasComplete = this.#complete()
+    for (const type of types) this.#types.add(type)
+    if (cameraIds === null) this.#cameras = null
+    else if (cameraIds !== undefined) {
+      this.#cameras ??= new Set()
+      for (const id of cameraIds) this.#cameras.add(String(id))
+    }
+    this.#afterChange(wasComplete)
+    return { type: 'subscribe', event_types: [...types], ...(cameraIds === undefined ? {} : { camera_ids: cameraIds }) }
+  }
+
+  /**
+   * Removes event types, and cameras from the camera filter.
+   * @returns the message that tells a live connection.
+   */
+  unsubscribe (eventTypes: readonly SubscribableType[], cameraIds?: readonly string[]): SubscriptionMessage {
+    const types = checkTypes('unsubscribe', eventTypes)
+    const wasComplete = this.#complete()
+    for (const type of types) this.#types.delete(type)
+    if (cameraIds !== undefined && this.#cameras !== null) for (const id of cameraIds) this.#cameras.delete(String(id))
+    this.#afterChange(wasComplete)
+    return { type: 'unsubscribe', event_types: [...types], ...(cameraIds === undefined ? {} : { camera_ids: cameraIds }) }
+  }
+
+  /**
+   * The query parameters a new socket adds to its URL (from `&`), and
+   * whether it resumes. Known only once a connection delivered a camera
+   * event or alert: the service replays everything after it.
+   */
+  resumeQuery (): string {
+    const lastSeq = this.#seq.last
+    this.#resuming = this.#resume && lastSeq !== null
+    if (!this.#resuming) return ''
+    // The sequence it came from: a restarted service without shared
+    // history numbers from 1 again, and must answer with a resync.
+    return `&last_seq=${lastSeq}` + (this.#stream === null ? '' : `&stream=${encodeURIComponent(this.#stream)}`)
+  }
+
+  /** A connection is live (`connected`, with the service's stream). */
+  connected (stream: unknown): void {
+    if (typeof stream === 'string') this.#stream = stream
+    this.#fresh = true
+  }
+
+  /** What a new connection needs to have the page's filter again (nothing while it never changed). */
+  resendMessages (): SubscriptionMessage[] {
+    if (!this.#changed) return []
+    // A new connection starts with every type and camera; the service's
+    // subscribe only adds, so types the page dropped are removed first.
+    const messages: SubscriptionMessage[] = []
+    const dropped = SUBSCRIBABLE_EVENT_TYPES.filter(type => !this.#types.has(type))
+    if (dropped.length > 0) messages.push({ type: 'unsubscribe', event_types: dropped })
+    messages.push({ type: 'subscribe', event_types: [...this.#types], camera_ids: this.#cameras === null ? null : [...this.#cameras] })
+    return messages
+  }
+
+  /**
+   * `resync_required`: the next `seq` starts a new baseline, and whatever
+   * lies between is reported by `resync`, not as a (misleading) gap.
+   */
+  resyncRequired (words: unknown): ResyncInfo {
+    this.#seq.resync()
+    return { lastSeq: this.#seq.last, reason: typeof words === 'string' ? words : 'missed messages are no longer kept' }
+  }
+
+  /** Records the `seq` of a camera event or alert; returns the gap before it, when one can be told. */
+  observe (seq: number): SeqGap | null {
+    const fresh = this.#fresh
+    this.#fresh = false
+    // With a filter, jumps are expected: the seq is still recorded (resume
+    // needs it), but never compared.
+    const complete = this.#complete()
+    if (!complete) this.#seq.resync()
+    const gap = this.#seq.observe(seq, fresh)
+    return complete ? gap : null
+  }
+
+  /**
+   * Whether the page's filter wants a camera event or alert (the service's
+   * rule: cameras filter camera events only). A replay and the first live
+   * messages after a reconnect come before the service has the filter
+   * again, so it is applied here too.
+   */
+  wants (message: AnyMessage): boolean {
+    if (!this.#types.has(message.type as SubscribableType)) return false
+    return message.type !== 'camera_event' || this.#cameras === null || this.#cameras.has(String(message.camera_id))
+  }
+
+  /** True when every camera event and alert is subscribed: only then can `seq` gaps be told apart from filtering. */
+  #complete (): boolean {
+    return this.#cameras === null && SUBSCRIBABLE_EVENT_TYPES.every(type => this.#types.has(type))
+  }
+
+  #afterChange (wasComplete: boolean): void {
+    this.#changed = true
+    if (!wasComplete || !this.#complete()) this.#seq.resync()
+  }
+}

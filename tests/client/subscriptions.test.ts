@@ -1,0 +1,88 @@
+import t from 'tap'
+import { checkTypes, SUBSCRIBABLE_EVENT_TYPES, Subscriptions } from '../../src/client/subscriptions.js'
+
+const event = (seq: number, camera = 'cam-1'): { type: string, seq: number, camera_id: string } => ({ type: 'camera_event', seq, camera_id: camera })
+
+t.test('subscribe and unsubscribe return the message for a live connection; unknown types are refused', async t => {
+  const subs = new Subscriptions(true)
+  t.same(subs.subscribe(['alert']), { type: 'subscribe', event_types: ['alert'] })
+  t.same(subs.subscribe(['camera_event'], ['cam-2']), { type: 'subscribe', event_types: ['camera_event'], camera_ids: ['cam-2'] })
+  t.same(subs.unsubscribe(['alert'], ['cam-2']), { type: 'unsubscribe', event_types: ['alert'], camera_ids: ['cam-2'] })
+  t.throws(() => subs.subscribe(['motion' as 'alert']), /subscribe\(\): unknown event type "motion"; use camera_event or alert/)
+  t.throws(() => checkTypes('unsubscribe', 'alert' as unknown as string[]), /eventTypes must be an array/)
+  t.same(checkTypes('subscribe', [...SUBSCRIBABLE_EVENT_TYPES]), SUBSCRIBABLE_EVENT_TYPES)
+})
+
+t.test('a new connection gets the page\'s filter again, dropped types first; nothing while it never changed', async t => {
+  const subs = new Subscriptions(true)
+  t.same(subs.resendMessages(), [])
+  subs.unsubscribe(['alert'])
+  subs.subscribe([], ['cam-1', 'cam-2'])
+  t.same(subs.resendMessages(), [
+    { type: 'unsubscribe', event_types: ['alert'] },
+    { type: 'subscribe', event_types: ['camera_event'], camera_ids: ['cam-1', 'cam-2'] }
+  ])
+  subs.subscribe(['alert'], null)
+  t.same(subs.resendMessages(), [{ type: 'subscribe', event_types: ['camera_event', 'alert'], camera_ids: null }])
+})
+
+t.test('the filter: cameras filter camera events only, types filter both', async t => {
+  const subs = new Subscriptions(true)
+  t.ok(subs.wants(event(1, 'any')))
+  subs.subscribe([], ['cam-1'])
+  t.ok(subs.wants(event(1, 'cam-1')))
+  t.notOk(subs.wants(event(2, 'cam-2')))
+  t.ok(subs.wants({ type: 'alert', seq: 3 }))
+  subs.unsubscribe(['alert'])
+  t.notOk(subs.wants({ type: 'alert', seq: 4 }))
+})
+
+t.test('resume: last_seq once a seq was seen, with the stream once known; none when resume is off', async t => {
+  const subs = new Subscriptions(true)
+  t.equal(subs.resumeQuery(), '')
+  t.equal(subs.resuming, false)
+  subs.observe(5)
+  t.equal(subs.resumeQuery(), '&last_seq=5')
+  t.equal(subs.resuming, true)
+  subs.connected('boot a/b')
+  t.equal(subs.resumeQuery(), '&last_seq=5&stream=boot%20a%2Fb')
+  subs.connected(undefined)
+  t.equal(subs.resumeQuery(), '&last_seq=5&stream=boot%20a%2Fb', 'a connected status without a stream keeps the last one')
+
+  const off = new Subscriptions(false)
+  off.observe(5)
+  t.equal(off.resumeQuery(), '')
+  t.equal(off.resuming, false)
+  t.equal(off.lastSeq, 5)
+})
+
+t.test('gaps are reported with every type and camera subscribed, never while a filter makes them expected', async t => {
+  const subs = new Subscriptions(true)
+  subs.observe(1)
+  t.same(subs.observe(4), { from: 2, to: 3 })
+  subs.subscribe([], ['cam-1'])
+  t.equal(subs.observe(9), null)
+  t.equal(subs.lastSeq, 9, 'the seq is still recorded for resume')
+  subs.subscribe([], null)
+  t.equal(subs.observe(12), null, 'the first seq after the filter is lifted is a new baseline')
+  t.same(subs.observe(14), { from: 13, to: 13 })
+})
+
+t.test('after connected, a lower seq is a restarted service, not a duplicate', async t => {
+  const subs = new Subscriptions(true)
+  subs.observe(40)
+  t.equal(subs.observe(40), null)
+  t.equal(subs.lastSeq, 40, 'a duplicate on the same connection is ignored')
+  subs.connected('new-stream')
+  t.equal(subs.observe(1), null)
+  t.equal(subs.lastSeq, 1)
+  t.same(subs.observe(3), { from: 2, to: 2 })
+})
+
+t.test('resync_required: the next seq is a new baseline, and the info carries the service\'s words', async t => {
+  const subs = new Subscriptions(true)
+  subs.observe(7)
+  t.same(subs.resyncRequired('too many missed'), { lastSeq: 7, reason: 'too many missed' })
+  t.equal(subs.observe(100), null)
+  t.same(subs.resyncRequired(undefined), { lastSeq: 100, reason: 'missed messages are no longer kept' })
+})

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import { Cluster } from '../cluster/cluster.js'
+import { Cluster } from '../backplane/redis/cluster.js'
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import type { ClusterStatistics } from '../cluster/cluster-statistics.js'
+import type { ClusterStatistics } from '../backplane/redis/cluster-statistics.js'
 import { encode } from '../protocol/codec.js'
 import { StatisticsCollector, type Snapshot, type StatisticsSource } from '../stats/collector.js'
 import { ConnectionStatistics } from '../stats/sources/connections.js'

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { RedisUnavailableError } from '../cluster/redis-client.js'
+import { RedisUnavailableError } from '../backplane/redis/redis-client.js'
 import { PublishOutcomeUnknownError, type Draft } from '../bus/bus.js'
 import { Errors } from '../errors.js'
 import { now } from '../protocol/codec.js'

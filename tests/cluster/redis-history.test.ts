@@ -1,5 +1,5 @@
 import t from 'tap'
-import { RedisHistory } from '../../src/history/redis-history.js'
+import { RedisHistory } from '../../src/backplane/redis/redis-history.js'
 import type { SequencedMessage } from '../../src/protocol/messages.js'
 import { publishEvent } from '../helper.js'
 import { eventually, NEEDS_REDIS, RedisServer, startInstance } from '../redis.js'

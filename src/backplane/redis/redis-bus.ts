@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis'
-import { Channels, Keys } from '../cluster/keys.js'
-import { dropIfHung, RedisUnavailableError } from '../cluster/redis-client.js'
-import { historySinceScript, publishScript } from '../cluster/scripts.js'
-import { parsePayload } from '../protocol/frame-cache.js'
-import type { SequencedMessage } from '../protocol/messages.js'
-import { deliverToAll, PublishOutcomeUnknownError, splitAroundSeq, type Bus, type BusHandler, type Draft, type Publication } from './bus.js'
+import { Channels, Keys } from './keys.js'
+import { dropIfHung, RedisUnavailableError } from './redis-client.js'
+import { historySinceScript, publishScript } from './scripts.js'
+import { parsePayload } from '../../protocol/frame-cache.js'
+import type { SequencedMessage } from '../../protocol/messages.js'
+import { deliverToAll, PublishOutcomeUnknownError, splitAroundSeq, type Bus, type BusHandler, type Draft, type Publication } from '../../bus/bus.js'
 
 export { splitAroundSeq }
 

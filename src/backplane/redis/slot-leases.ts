@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import type { AcquireResult, SlotLimiter } from '../hub/slot-limiter.js'
+import type { AcquireResult, SlotLimiter } from '../../hub/slot-limiter.js'
 import type { ClusterInstance, HeldSlots } from './instance.js'
 import { Keys } from './keys.js'
 import { dropIfHung, REDIS_COMMAND_TIMEOUT_MS } from './redis-client.js'

@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis'
-import { Keys } from '../cluster/keys.js'
-import { historyAppendScript, historySinceScript } from '../cluster/scripts.js'
-import { frameOf, parsePayload } from '../protocol/frame-cache.js'
-import type { SequencedMessage } from '../protocol/messages.js'
-import type { History } from './history.js'
+import { Keys } from './keys.js'
+import { historyAppendScript, historySinceScript } from './scripts.js'
+import { frameOf, parsePayload } from '../../protocol/frame-cache.js'
+import type { SequencedMessage } from '../../protocol/messages.js'
+import type { History } from '../../history/history.js'
 
 export interface RedisHistoryOptions {
   client: Redis

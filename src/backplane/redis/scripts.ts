@@ -15,6 +15,14 @@ local function raise_floor(key, floor)
 end
 `
 
+// Redis's own clock in ms: instances compare deadlines with it, not with each other's clocks.
+const NOW_MS = `
+local function now_ms()
+  local time = redis.call('TIME')
+  return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+end
+`
+
 /**
  * Publishes a camera event or alert. The message arrives as the JSON text
  * before and after its seq, so the seq assigned here is spliced in without
@@ -22,20 +30,23 @@ end
  * history, counts it, and publishes it: the channel carries messages in seq
  * order, with no gap another instance could fill out of order.
  *
- * With an idempotency key (KEYS[8]) the check and the record of the key
+ * Each message's arrival (Redis's clock) is kept beside it, so that resume
+ * can honour RESUME_WINDOW_MS; both sets are trimmed to the same size.
+ *
+ * With an idempotency key (KEYS[9]) the check and the record of the key
  * happen in the same script as the INCR: a duplicate publishes nothing and
  * gets the first seq back, even when the first script ran late (Redis was
  * stalled and its caller had already given up on it).
  *
  * KEYS: seq, history, events total, events of the day, events by type, cameras, last recognition,
- *       [idempotency key]
+ *       history arrivals, [idempotency key]
  * ARGV: floor, head, tail, history size, channel, is camera event (1/0), now ms,
  *       event type, camera id, last recognition JSON or '', max event types, [idempotency window ms]
  * Returns { seq, 1 if it was a duplicate (nothing published) else 0 }
  */
-export const publishScript = new Script(RAISE_FLOOR + `
-if #KEYS >= 8 then
-  local first = redis.call('GET', KEYS[8])
+export const publishScript = new Script(RAISE_FLOOR + NOW_MS + `
+if #KEYS >= 9 then
+  local first = redis.call('GET', KEYS[9])
   if first then return { tonumber(first), 1 } end
 end
 raise_floor(KEYS[1], tonumber(ARGV[1]))
@@ -43,6 +54,8 @@ local seq = redis.call('INCR', KEYS[1])
 local payload = ARGV[2] .. seq .. ARGV[3]
 redis.call('ZADD', KEYS[2], seq, payload)
 redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[4]) + 1))
+redis.call('ZADD', KEYS[8], now_ms(), seq)
+redis.call('ZREMRANGEBYRANK', KEYS[8], 0, -(tonumber(ARGV[4]) + 1))
 if ARGV[6] == '1' then
   redis.call('INCR', KEYS[3])
   redis.call('HINCRBY', KEYS[4], 'events', 1)
@@ -58,7 +71,7 @@ if ARGV[6] == '1' then
     redis.call('SET', KEYS[7], ARGV[10])
   end
 end
-if #KEYS >= 8 then redis.call('SET', KEYS[8], seq, 'PX', ARGV[12]) end
+if #KEYS >= 9 then redis.call('SET', KEYS[9], seq, 'PX', ARGV[12]) end
 redis.call('PUBLISH', ARGV[5], payload)
 return { seq, 0 }
 `)
@@ -70,41 +83,48 @@ return tonumber(redis.call('GET', KEYS[1]) or '0')
 `)
 
 /**
- * Appends one message to the history unless a message with its seq is
- * already kept (every instance may append the same message), then trims.
- * KEYS: history. ARGV: seq, encoded message, history size.
+ * Appends one message to the history, with its arrival, unless a message
+ * with its seq is already kept (every instance may append the same
+ * message), then trims.
+ * KEYS: history, history arrivals. ARGV: seq, encoded message, history size.
  */
-export const historyAppendScript = new Script(`
+export const historyAppendScript = new Script(NOW_MS + `
 if #redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[1], 'LIMIT', 0, 1) == 0 then
   redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
   redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[3]) + 1))
+  redis.call('ZADD', KEYS[2], 'NX', now_ms(), ARGV[1])
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[3]) + 1))
 end
 return 1
 `)
 
 /**
- * Reads the history after a seq, with what is needed to tell a gap.
- * KEYS: history, seq. ARGV: last seen seq.
+ * Reads the history after a seq, with what is needed to tell a gap. With
+ * the arrivals key it reads only what resume may replay: the newest
+ * `count` seqs that arrived within `window` ms (RESUME_HISTORY and
+ * RESUME_WINDOW_MS); without, everything kept (the bus catching up).
+ * KEYS: history, seq, [history arrivals]. ARGV: last seen seq, [count, window ms or -1 for none].
  * Returns { oldest kept seq or -1, current seq counter, messages after lastSeq... }
  */
-export const historySinceScript = new Script(`
+export const historySinceScript = new Script(NOW_MS + `
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 local first = -1
 if #oldest > 0 then first = tonumber(oldest[2]) end
 local current = tonumber(redis.call('GET', KEYS[2]) or '0')
 local result = { first, current }
-local messages = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf')
+local after = tonumber(ARGV[1])
+if #KEYS >= 3 then
+  local newest_kept = current - tonumber(ARGV[2])
+  if newest_kept > after then after = newest_kept end
+  if tonumber(ARGV[3]) >= 0 then
+    local expired = redis.call('ZREVRANGEBYSCORE', KEYS[3], '(' .. (now_ms() - tonumber(ARGV[3])), '-inf', 'LIMIT', 0, 1)
+    if #expired > 0 and tonumber(expired[1]) > after then after = tonumber(expired[1]) end
+  end
+end
+local messages = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. after, '+inf')
 for i = 1, #messages do result[i + 2] = messages[i] end
 return result
 `)
-
-// Redis's own clock in ms: instances compare deadlines with it, not with each other's clocks.
-const NOW_MS = `
-local function now_ms()
-  local time = redis.call('TIME')
-  return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-end
-`
 
 // Gives this instance's connection set and user counts the lease's expiry,
 // so the three keys live and die together.

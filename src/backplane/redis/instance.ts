@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis'
 import { Keys } from './keys.js'
 import { dropIfHung } from './redis-client.js'
-import { refreshScript, registerScript, totalsScript } from './scripts.js'
+import { refreshScript, registerScript, totalsScript } from './lease-scripts.js'
 
 /**
  * The connection slots this instance holds, as the slot limiter knows them:

@@ -1,0 +1,186 @@
+import { NOW_MS, RAISE_FLOOR } from './lua-fragments.js'
+import { Script } from './script.js'
+
+/**
+ * The Lua scripts behind connection slots and instance leases; like every
+ * script, each runs atomically (see scripts.ts).
+ */
+
+// Gives this instance's connection set and user counts the lease's expiry,
+// so the three keys live and die together.
+const FOLLOW_LEASE = `
+local function follow_lease(lease, conns, users)
+  local ttl = redis.call('PTTL', lease)
+  if ttl > 0 then
+    redis.call('PEXPIRE', conns, ttl)
+    redis.call('PEXPIRE', users, ttl)
+  end
+end
+`
+
+/**
+ * Takes a connection slot for a user if the cluster-wide limit allows.
+ * Slots of instances whose lease expired are freed on the way. A slot is
+ * written three times in one step: in the user's slots (the limit), in this
+ * instance's connection set (connection id → user id, whose size is the
+ * instance's count) and, only when the set really grew, in its user counts,
+ * so the counts always equal the set and never drift.
+ *
+ * A script that Redis runs after the instance stopped waiting for it (Redis
+ * was stalled, the command timed out, the handshake was refused) must not
+ * take a slot nobody will release: past the deadline it writes nothing.
+ *
+ * KEYS: the user's slots, this instance's lease, its connections, its users
+ * ARGV: limit, connection id, instance id, instance key prefix, user id, deadline (Redis clock, ms)
+ * Returns 1 admitted, 0 limit reached, -1 this instance's lease is gone (register again),
+ * -2 the deadline had passed (nothing written).
+ */
+export const acquireScript = new Script(NOW_MS + FOLLOW_LEASE + `
+if now_ms() > tonumber(ARGV[6]) then return -2 end
+if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
+local entries = redis.call('HGETALL', KEYS[1])
+local live = {}
+local count = 0
+for i = 1, #entries, 2 do
+  local instance = entries[i + 1]
+  local alive = live[instance]
+  if alive == nil then
+    alive = redis.call('EXISTS', ARGV[4] .. instance) == 1
+    live[instance] = alive
+  end
+  if alive then count = count + 1 else redis.call('HDEL', KEYS[1], entries[i]) end
+end
+if count >= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+if redis.call('HSET', KEYS[3], ARGV[2], ARGV[5]) == 1 then redis.call('HINCRBY', KEYS[4], ARGV[5], 1) end
+follow_lease(KEYS[2], KEYS[3], KEYS[4])
+return 1
+`)
+
+/**
+ * Frees a connection slot; running it twice changes nothing. The user count
+ * goes down only when the connection was in this instance's set.
+ * KEYS: the user's slots, this instance's connections, its users. ARGV: connection id.
+ */
+export const releaseScript = new Script(`
+redis.call('HDEL', KEYS[1], ARGV[1])
+local user = redis.call('HGET', KEYS[2], ARGV[1])
+if user then
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  if redis.call('HINCRBY', KEYS[3], user, -1) <= 0 then redis.call('HDEL', KEYS[3], user) end
+end
+return 1
+`)
+
+/**
+ * Writes slots this instance holds but Redis lost (a restart, an expired
+ * lease), without the limit check: they are live connections. Writing one
+ * twice changes nothing.
+ * KEYS: lease, connections, users, then the slots of each connection's user.
+ * ARGV: instance id, then connection id and user id for each slots key.
+ * Returns -1 when the lease is gone (register first), else 1.
+ */
+export const restoreSlotsScript = new Script(FOLLOW_LEASE + `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+for i = 4, #KEYS do
+  local connection = ARGV[2 * (i - 3)]
+  local user = ARGV[2 * (i - 3) + 1]
+  redis.call('HSET', KEYS[i], connection, ARGV[1])
+  if redis.call('HSET', KEYS[2], connection, user) == 1 then redis.call('HINCRBY', KEYS[3], user, 1) end
+end
+follow_lease(KEYS[1], KEYS[2], KEYS[3])
+return 1
+`)
+
+/**
+ * Extends this instance's lease and raises the seq floor, and counts the
+ * connection set without the connections whose slot the instance cannot
+ * account for yet (acquires in flight, releases not done), so the count can
+ * be compared exactly with the slots it holds, even under load.
+ * KEYS: lease, connections, users, seq. ARGV: lease ms, floor, unsettled connection ids...
+ * Returns { 1, or 0 when the lease had already expired (register again);
+ *           Redis time seconds, microseconds; settled connections in the set }.
+ */
+export const refreshScript = new Script(RAISE_FLOOR + `
+raise_floor(KEYS[4], tonumber(ARGV[2]))
+local time = redis.call('TIME')
+if redis.call('PEXPIRE', KEYS[1], ARGV[1]) == 0 then return { 0, time[1], time[2], 0 } end
+redis.call('PEXPIRE', KEYS[2], ARGV[1])
+redis.call('PEXPIRE', KEYS[3], ARGV[1])
+local settled = redis.call('HLEN', KEYS[2])
+for i = 3, #ARGV do settled = settled - redis.call('HEXISTS', KEYS[2], ARGV[i]) end
+return { 1, time[1], time[2], settled }
+`)
+
+/**
+ * Creates this instance's lease, or extends it if it lives. A new lease
+ * starts with an empty connection set: whatever is left of an expired one
+ * is dropped, and the instance then restores the slots it holds.
+ * KEYS: lease, connections, users, instances, seq. ARGV: instance id, lease ms, started at, floor.
+ * Returns Redis time { seconds, microseconds }.
+ */
+export const registerScript = new Script(RAISE_FLOOR + `
+raise_floor(KEYS[5], tonumber(ARGV[4]))
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('DEL', KEYS[2], KEYS[3])
+  redis.call('HSET', KEYS[1], 'started_at', ARGV[3])
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+redis.call('PEXPIRE', KEYS[3], ARGV[2])
+redis.call('SADD', KEYS[4], ARGV[1])
+return redis.call('TIME')
+`)
+
+/**
+ * Cluster totals over live instances; prunes instances whose lease expired.
+ * An instance's connections are the size of its connection set, so they
+ * cannot drift from the slots it holds.
+ * KEYS: instances, optionally one user's slots. ARGV: instance key prefix, '1' to list users.
+ * Returns { total connections, total users, {id, connections, ...}, {user, connections, ...}, the user's connections }
+ */
+export const totalsScript = new Script(`
+local ids = redis.call('SMEMBERS', KEYS[1])
+local total = 0
+local user_count = 0
+local users = {}
+local instances = {}
+for _, id in ipairs(ids) do
+  if redis.call('EXISTS', ARGV[1] .. id) == 1 then
+    local connections = redis.call('HLEN', ARGV[1] .. id .. ':conns')
+    total = total + connections
+    instances[#instances + 1] = id
+    instances[#instances + 1] = connections
+    local entries = redis.call('HGETALL', ARGV[1] .. id .. ':users')
+    for i = 1, #entries, 2 do
+      local count = tonumber(entries[i + 1])
+      if count > 0 then
+        local seen = users[entries[i]]
+        if seen == nil then
+          user_count = user_count + 1
+          users[entries[i]] = count
+        else
+          users[entries[i]] = seen + count
+        end
+      end
+    end
+  else
+    redis.call('SREM', KEYS[1], id)
+  end
+end
+local listed = {}
+if ARGV[2] == '1' then
+  for user, count in pairs(users) do
+    listed[#listed + 1] = user
+    listed[#listed + 1] = count
+  end
+end
+local mine = 0
+if #KEYS > 1 then
+  local entries = redis.call('HGETALL', KEYS[2])
+  for i = 1, #entries, 2 do
+    if redis.call('EXISTS', ARGV[1] .. entries[i + 1]) == 1 then mine = mine + 1 end
+  end
+end
+return { total, user_count, instances, listed, mine }
+`)

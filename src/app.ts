@@ -6,7 +6,7 @@ import type { Config } from './config.js'
 import { Errors } from './errors.js'
 import { redactingLogMethod, serializeRequest } from './log/redact.js'
 import authPlugin from './plugins/auth.js'
-import clusterPlugin from './plugins/cluster.js'
+import backplanePlugin from './plugins/backplane.js'
 import configPlugin from './plugins/config.js'
 import dashboardPlugin from './plugins/dashboard.js'
 import drainPlugin from './plugins/drain.js'
@@ -31,9 +31,9 @@ export interface BuildOptions {
   logger?: FastifyServerOptions['logger']
   /** A logger stream (tests read what was logged). */
   logStream?: NodeJS.WritableStream
-  /** The fan-out bus; in memory when omitted. */
+  /** Without REDIS_URL: the fan-out bus; in memory when omitted. */
   bus?: Bus
-  /** The history kept for resume after reconnect; in memory when omitted. */
+  /** Without REDIS_URL: the history kept for resume after reconnect; in memory when omitted. */
   history?: History
   /** Extra statistics sources. */
   statisticsSources?: StatisticsSource[]
@@ -113,11 +113,11 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(securityHeadersPlugin)
   await app.register(rateLimitPlugin)
   await app.register(authPlugin)
-  await app.register(clusterPlugin)
+  await app.register(backplanePlugin, { bus: options.bus, history: options.history })
   await app.register(metricsPlugin)
-  await app.register(hubPlugin, { bus: options.bus })
+  await app.register(hubPlugin)
   await app.register(statsPlugin, { sources: options.statisticsSources })
-  await app.register(resumePlugin, { history: options.history })
+  await app.register(resumePlugin)
   await app.register(drainPlugin)
   await app.register(websocketPlugin)
 

@@ -13,18 +13,6 @@ export interface Publication {
 }
 
 /**
- * The shared bus was sent the publish but did not confirm it (a timeout, a
- * dropped connection): it may run later or may have run already, so the
- * outcome is unknown. Only a retry with the same idempotency key is safe.
- */
-export class PublishOutcomeUnknownError extends Error {
-  constructor (cause: unknown) {
-    super('the publish was sent to Redis but not confirmed', { cause })
-    this.name = 'PublishOutcomeUnknownError'
-  }
-}
-
-/**
  * The fan-out bus between publishers and the connections that receive.
  * The bus owns `seq`: one increasing sequence over every camera event and
  * alert, so it is the bus, not a route, that orders messages. The in-memory

@@ -1,6 +1,25 @@
 import type { SequencedMessage } from '../protocol/messages.js'
-import type { Member } from './member.js'
+import { mayReceive, type Recipient } from './entitlement.js'
+import type { LiveGate } from './live-gate.js'
 import { OutboundFrame } from './outbound-frame.js'
+
+/**
+ * What the fan-out needs of a hub member (connection-hub.ts's Member); its
+ * own shape, so that the hub and the fan-out do not import each other.
+ */
+export interface Member extends Recipient {
+  readonly connection: Recipient['connection'] & {
+    send (frame: Buffer): void
+    sendShared? (frame: OutboundFrame): void
+    terminate (): void
+  }
+  /** The hub's epoch when it joined. */
+  readonly since: number
+  /** The newest `seq` a resume replay covered. */
+  readonly resumedThrough: number
+  /** While set, live messages wait in the gate. */
+  readonly gate: LiveGate | null
+}
 
 /** One message to fan out. */
 export interface FanoutJob {
@@ -154,12 +173,12 @@ export class Fanout {
     })
   }
 
-  /** Whether a member is to get a job: joined before it, wants it, and was not already given it by a resume replay. */
+  /** Whether a member is to get a job: joined before it, was not already given it by a resume replay, and may receive it. */
   #admits (member: Member, job: FanoutJob): boolean {
     if (member.since >= job.epoch) return false
     const message = job.message
     if (message === null) return true
-    return message.seq > member.resumedThrough && member.subscription.wants(message)
+    return message.seq > member.resumedThrough && mayReceive(member, message)
   }
 
   #sendOne (member: Member, job: FanoutJob, index: number): void {

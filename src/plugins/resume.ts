@@ -1,33 +1,23 @@
 import fp from 'fastify-plugin'
 import type { History } from '../history/history.js'
-import { MemoryHistory } from '../history/memory-history.js'
 import { Resumer } from '../resume/resumer.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Recent camera events and alerts, for resume after reconnect. */
+    /** Recent camera events and alerts, for resume after reconnect (the backplane's). */
     history: History
     resumer: Resumer
   }
 }
 
 /**
- * Resume after reconnect: the history, appended from the bus by one
- * subscription, and the replay that connections ask for with `last_seq`.
+ * Resume after reconnect: the replay that connections ask for with
+ * `last_seq`, from the backplane's history (which records every message
+ * itself).
  */
-export default fp<{ history?: History }>(async function resumePlugin (app, options) {
+export default fp(async function resumePlugin (app) {
   const { config, hub, metrics } = app
-  // In a cluster the history lives in Redis and the publish script appends
-  // to it; otherwise this process records what passes on its bus.
-  const shared = options.history === undefined ? app.cluster?.history : undefined
-  const history = options.history ?? shared ?? new MemoryHistory({ maxMessages: config.RESUME_HISTORY, windowMs: config.RESUME_WINDOW_MS })
-  const stopAppending = shared !== undefined
-    ? () => {}
-    : app.bus.onMessage(message => {
-      void Promise.resolve(history.append(message)).catch((err: unknown) => {
-        app.log.error({ err, seq: message.seq }, 'could not record a message for resume; clients resuming past it will be told to resync')
-      })
-    })
+  const history = app.backplane.history
   const resumer = new Resumer({
     history,
     stream: app.bus.stream,
@@ -47,8 +37,5 @@ export default fp<{ history?: History }>(async function resumePlugin (app, optio
   app.decorate('history', history)
   app.decorate('resumer', resumer)
 
-  app.addHook('onClose', async () => {
-    stopAppending()
-    resumer.stop()
-  })
-}, { name: 'resume', dependencies: ['config', 'cluster', 'hub', 'stats', 'metrics'] })
+  app.addHook('onClose', async () => { resumer.stop() })
+}, { name: 'resume', dependencies: ['config', 'backplane', 'hub', 'stats', 'metrics'] })

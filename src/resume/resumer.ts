@@ -1,6 +1,7 @@
 import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises'
 import type { History } from '../history/history.js'
 import type { Member } from '../hub/connection-hub.js'
+import { mayReceive } from '../hub/entitlement.js'
 import { LiveGate, type Held } from '../hub/live-gate.js'
 import { CloseCode } from '../protocol/close-codes.js'
 import { encode, now } from '../protocol/codec.js'
@@ -39,12 +40,6 @@ export interface ResumerOptions {
 
 /** The answer to a `resume` that is not the first message of a connection. */
 export const RESUME_NOT_FIRST = 'resume must be the first message on a new connection; reconnect with ?last_seq=N or send resume right after connecting'
-
-/** Whether a member may receive a message: its subscription, and alerts for its user or everyone. */
-export function entitled (member: Member, message: SequencedMessage): boolean {
-  if (message.type === 'alert' && message.user_id !== undefined && message.user_id !== member.connection.userId) return false
-  return member.subscription.wants(message)
-}
 
 /**
  * Resume after reconnect. A connection that names its `last_seq` (in the URL
@@ -197,7 +192,7 @@ export class Resumer {
     let replayed = 0
     let inSlice = 0
     for (const message of missed) {
-      if (!entitled(member, message)) continue
+      if (!mayReceive(member, message)) continue
       if (inSlice === this.#sliceSize || member.connection.bufferedAmount > this.#backlogBytes) {
         inSlice = 0
         await nextTurn()

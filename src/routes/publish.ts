@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { RedisUnavailableError } from '../cluster/redis-client.js'
-import { PublishOutcomeUnknownError, type Draft } from '../bus/bus.js'
+import { PublishUnavailableError, PublishUnconfirmedError } from '../backplane/errors.js'
+import type { Draft } from '../bus/bus.js'
 import { Errors } from '../errors.js'
 import { now } from '../protocol/codec.js'
 import { exceedsDepth, MAX_DATA_DEPTH } from '../protocol/depth.js'
@@ -57,7 +57,7 @@ export default async function publishRoutes (fastify: FastifyInstance): Promise<
       if (replayed) reply.header('idempotent-replayed', 'true')
       return await reply.code(202).send({ seq })
     } catch (err) {
-      if (err instanceof PublishOutcomeUnknownError) {
+      if (err instanceof PublishUnconfirmedError) {
         request.log.warn({ err }, 'a publish was sent to Redis but not confirmed; its outcome is unknown')
         return await reply.code(503).header('retry-after', '1').send({
           statusCode: 503,
@@ -68,7 +68,7 @@ export default async function publishRoutes (fastify: FastifyInstance): Promise<
             : 'the event bus (Redis) did not confirm this publish, so the outcome is unknown: it may still be delivered. Retry in a few seconds with the same Idempotency-Key; it is published at most once'
         })
       }
-      if (!(err instanceof RedisUnavailableError)) throw err
+      if (!(err instanceof PublishUnavailableError)) throw err
       return await reply.code(503).header('retry-after', '1').send({
         statusCode: 503,
         code: 'PUSH_BUS_UNAVAILABLE',

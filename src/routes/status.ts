@@ -36,33 +36,18 @@ export default async function statusRoute (app: FastifyInstance): Promise<void> 
     schema: { response: { 200: StatusReply } }
   }, async (request) => {
     const principal = request.principal!
-    const { hub, cluster } = app
+    const { hub, backplane } = app
     const admin = principal.roles.includes('admin')
-    if (cluster !== null) {
-      // Cluster totals from Redis; while it is down, this instance's own counts, marked stale.
-      const totals = await cluster.instance.totals(principal.userId, admin).catch(() => null)
-      if (totals !== null) {
-        return {
-          total_connections: totals.totalConnections,
-          total_users: totals.totalUsers,
-          user_connections: totals.userConnections,
-          max_connections_per_user: app.slotLimiter.limit,
-          uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
-          timestamp: new Date().toISOString(),
-          stale: false,
-          ...(admin ? { users: totals.users, instances: totals.instances, ...outboundCounters() } : {})
-        }
-      }
-    }
+    const totals = await backplane.totals(hub, principal.userId, admin)
     return {
-      total_connections: hub.size,
-      total_users: hub.userCount,
-      user_connections: hub.connectionsOf(principal.userId),
+      total_connections: totals.totalConnections,
+      total_users: totals.totalUsers,
+      user_connections: totals.userConnections,
       max_connections_per_user: app.slotLimiter.limit,
       uptime_seconds: Math.round((Date.now() - startedAt) / 1000),
       timestamp: new Date().toISOString(),
-      ...(admin ? { users: hub.users(), ...outboundCounters() } : {}),
-      ...(cluster !== null ? { stale: true } : {})
+      ...(totals.stale === undefined ? {} : { stale: totals.stale }),
+      ...(admin ? { users: totals.users, ...(totals.instances === undefined ? {} : { instances: totals.instances }), ...outboundCounters() } : {})
     }
   })
 }

@@ -26,8 +26,12 @@ export interface CollectorOptions {
   sources: StatisticsSource[]
   intervalMs: number
   logger: CollectorLogger
-  /** Called after a run whose data differ from the last pushed snapshot. */
-  onChange: (snapshot: Snapshot) => void
+  /**
+   * Called after a run of the collector's own loop whose data differ from
+   * the last pushed snapshot. The service leaves it unset: its backplane
+   * drives `collect()` and SnapshotFrames pushes what changed.
+   */
+  onChange?: (snapshot: Snapshot) => void
 }
 
 export class StatisticsCollector {
@@ -138,9 +142,10 @@ export class StatisticsCollector {
     const changed = key !== this.#latestKey
     this.#latest = snapshot
     this.#latestKey = key
-    if (changed && !this.#stopped) {
+    const onChange = this.#options.onChange
+    if (changed && !this.#stopped && onChange !== undefined) {
       try {
-        this.#options.onChange(snapshot)
+        onChange(snapshot)
         this.#recovered('push')
       } catch (err) {
         // Pushing failed (say, encoding); the next change tries again.

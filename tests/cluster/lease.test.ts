@@ -39,7 +39,7 @@ t.test('a live instance keeps its slots across many lease periods', { skip: NEED
   const b = await startInstance(t, redis, { INSTANCE_LEASE_MS: 300 })
   for (let i = 0; i < 5; i++) await connect(a, t, 'gina')
   const admin = redis.client(t)
-  const instanceKey = `push:instance:${a.app.cluster!.id}`
+  const instanceKey = `push:instance:${a.app.backplane.id}`
   // Watch the lease key expire and be renewed several times over.
   let renewals = 0
   let last = Number(await admin.pttl(instanceKey))

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { RedisHistory } from '../../src/history/redis-history.js'
+import { RedisHistory } from '../../src/backplane/redis/redis-history.js'
 import type { SequencedMessage } from '../../src/protocol/messages.js'
 import { publishEvent } from '../helper.js'
 import { eventually, NEEDS_REDIS, RedisServer, startInstance } from '../redis.js'
@@ -47,11 +47,11 @@ t.test('the cluster history holds what any instance published, for a reconnect t
     const response = await publishEvent(i % 2 === 0 ? a : b, { camera_id: `cam-${i}`, event_type: 'motion_detected', data: { i } })
     seqs.push((await response.json() as { seq: number }).seq)
   }
-  const missed = await b.app.cluster!.history.since(seqs[1])
+  const missed = await b.app.backplane.history.since(seqs[1])
   t.same(missed?.map(message => message.seq), [seqs[2], seqs[3]])
   t.same(missed?.map(message => message.type === 'camera_event' ? message.camera_id : null), ['cam-2', 'cam-3'])
   t.same(missed?.[0].data, { i: 2 })
   // Appending a delivered message again (as a per-instance history would) changes nothing.
-  await a.app.cluster!.history.append(missed![0])
-  t.same((await a.app.cluster!.history.since(0))?.map(message => message.seq), seqs)
+  await a.app.backplane.history.append(missed![0])
+  t.same((await a.app.backplane.history.since(0))?.map(message => message.seq), seqs)
 })

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { createRedisClient, dropIfHung, REDIS_COMMAND_TIMEOUT_MS } from '../../src/cluster/redis-client.js'
+import { createRedisClient, dropIfHung, REDIS_COMMAND_TIMEOUT_MS } from '../../src/backplane/redis/redis-client.js'
 import { eventually, NEEDS_REDIS, RedisServer } from '../redis.js'
 
 t.test('a Redis stall that times out many commands at once drops the connection once', { skip: NEEDS_REDIS }, async t => {

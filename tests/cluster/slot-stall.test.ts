@@ -45,7 +45,7 @@ t.test('handshakes refused during a Redis stall leave no slot behind once Redis 
 t.test('an instance repairs its slots in Redis from the connections it holds, within one lease', { skip: NEEDS_REDIS }, async t => {
   const redis = await RedisServer.start(t)
   const instance = await startInstance(t, redis, { INSTANCE_LEASE_MS: 1500 })
-  const id = instance.app.cluster!.id
+  const id = instance.app.backplane.id
   const admin = redis.client(t)
   const live: string[] = []
   for (let i = 0; i < 2; i++) {

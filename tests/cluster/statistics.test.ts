@@ -64,7 +64,7 @@ t.test('one leader gathers for the cluster, everyone pushes its snapshot, and an
     events_by_type: { motion_detected: 2, face_recognized: 1 },
     last_recognition: { person_name: 'Lee', camera_id: 'cam-2' }
   }, 'event counters count what every instance published')
-  t.notOk(a.app.cluster!.id === await admin.get('push:stats:leader') || b.app.cluster!.id === await admin.get('push:stats:leader'), 'the first instance leads')
+  t.notOk(a.app.backplane.id === await admin.get('push:stats:leader') || b.app.backplane.id === await admin.get('push:stats:leader'), 'the first instance leads')
   t.equal(upstream.hits.get('a') ?? 0, 0, 'followers never fetch the upstream')
   t.equal(upstream.hits.get('b') ?? 0, 0)
   t.ok((upstream.hits.get('doomed') ?? 0) > 0, 'the leader does')
@@ -74,8 +74,8 @@ t.test('one leader gathers for the cluster, everyone pushes its snapshot, and an
   const after = await nextStatistics(onA, data => data.total_connections === 2)
   t.same(await nextStatistics(onB, data => data.total_connections === 2), after, 'the new leader\'s snapshot reaches both')
   const leader = await admin.get('push:stats:leader')
-  const [leading, following] = leader === a.app.cluster!.id ? ['a', 'b'] : ['b', 'a']
-  t.ok(leader === a.app.cluster!.id || leader === b.app.cluster!.id, 'a survivor leads')
+  const [leading, following] = leader === a.app.backplane.id ? ['a', 'b'] : ['b', 'a']
+  t.ok(leader === a.app.backplane.id || leader === b.app.backplane.id, 'a survivor leads')
   t.ok((upstream.hits.get(leading) ?? 0) > 0, 'the new leader fetches the upstream')
   t.equal(upstream.hits.get(following) ?? 0, 0, 'the other survivor still does not')
 

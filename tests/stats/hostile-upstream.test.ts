@@ -3,7 +3,7 @@ import { createServer } from 'node:http'
 import { once } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { token } from '../helper.js'
-import { Channels } from '../../src/cluster/keys.js'
+import { Channels } from '../../src/backplane/redis/keys.js'
 import { eventually, NEEDS_REDIS, RedisServer, spawnInstance, type ChildInstance } from '../redis.js'
 import { serveUpstream, type UpstreamMode } from '../stats-upstream.js'
 

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { ConnectionHub, type Connection } from '../../src/hub/connection-hub.js'
-import { LocalSlotLimiter, type AcquireResult } from '../../src/hub/slot-limiter.js'
+import { LocalSlotLimiter, type AcquireResult } from '../../src/backplane/slot-limiter.js'
 import type { SequencedMessage } from '../../src/protocol/messages.js'
 
 class FakeConnection implements Connection {

@@ -1,16 +1,21 @@
-import type { ConnectionHub } from '../../hub/connection-hub.js'
 import type { StatisticsData, StatisticsSource } from '../collector.js'
 
-/** Connection and user counts from the hub. */
+/** What this instance holds open (the connection hub). */
+export interface OpenConnections {
+  readonly size: number
+  readonly userCount: number
+}
+
+/** Connection and user counts of this instance. */
 export class ConnectionStatistics implements StatisticsSource {
   readonly name = 'connections'
-  readonly #hub: ConnectionHub
+  readonly #local: OpenConnections
 
-  constructor (hub: ConnectionHub) {
-    this.#hub = hub
+  constructor (local: OpenConnections) {
+    this.#local = local
   }
 
   collect (): StatisticsData {
-    return { total_connections: this.#hub.size, total_users: this.#hub.userCount }
+    return { total_connections: this.#local.size, total_users: this.#local.userCount }
   }
 }

@@ -12,7 +12,8 @@ export interface LastRecognition {
   timestamp: string
 }
 
-function utcDay (ms: number): string {
+/** The UTC day of a time (ms), as `YYYY-MM-DD`: the day `events_today` counts. */
+export function utcDay (ms: number): string {
   return new Date(ms).toISOString().slice(0, 10)
 }
 

@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis'
-import type { AcquireResult, SlotLimiter } from '../hub/slot-limiter.js'
+import type { AcquireResult, SlotLimiter } from '../slot-limiter.js'
 import type { ClusterInstance, HeldSlots } from './instance.js'
 import { Keys } from './keys.js'
 import { dropIfHung, REDIS_COMMAND_TIMEOUT_MS } from './redis-client.js'
-import { acquireScript, releaseScript, restoreSlotsScript } from './scripts.js'
+import { acquireScript, releaseScript, restoreSlotsScript } from './lease-scripts.js'
 
 export interface RedisSlotLimiterOptions {
   client: Redis

@@ -1,20 +1,27 @@
 import type { Redis } from 'ioredis'
-import { RedisBus } from '../bus/redis-bus.js'
-import { RedisHistory } from '../history/redis-history.js'
-import type { StatisticsCollector, StatisticsSource } from '../stats/collector.js'
+import type { Snapshot, StatisticsSource } from '../../stats/collector.js'
+import type { Backplane, LocalCounts, StatisticsShare, Totals } from '../backplane.js'
+import { newInstanceId } from '../instance-id.js'
 import { ClusterConnectionStatistics, ClusterEventStatistics, ClusterStatistics } from './cluster-statistics.js'
-import { ClusterInstance, newInstanceId } from './instance.js'
+import { ClusterInstance } from './instance.js'
+import { RedisBus } from './redis-bus.js'
 import { connectOrExplain, createRedisClient, describeRedisUrl } from './redis-client.js'
 import { RedisHealth, type HealthLogger } from './redis-health.js'
+import { RedisHistory } from './redis-history.js'
 import { RedisSlotLimiter } from './slot-leases.js'
 
-export interface ClusterOptions {
+export interface RedisBackplaneOptions {
   url: string
   leaseMs: number
+  /** Messages kept for resume (RESUME_HISTORY; 0 disables resume). */
   historySize: number
+  /** How long a message is kept for resume (RESUME_WINDOW_MS). */
+  historyWindowMs: number
   /** How long a publish's idempotency key is remembered in Redis. */
   idempotencyWindowMs?: number
   maxConnectionsPerUser: number
+  /** How often the leader gathers the statistics (STATS_INTERVAL_MS). */
+  statisticsIntervalMs: number
   logger: HealthLogger
 }
 
@@ -24,7 +31,7 @@ export interface ClusterOptions {
  * leadership, over three connections (commands, bus subscription,
  * statistics subscription).
  */
-export class Cluster {
+export class RedisBackplane implements Backplane {
   readonly id = newInstanceId()
   readonly client: Redis
   readonly health: RedisHealth
@@ -34,16 +41,17 @@ export class Cluster {
   readonly history: RedisHistory
   readonly #statsSubscriber: Redis
   readonly #busSubscriber: Redis
-  readonly #logger: HealthLogger
+  readonly #options: RedisBackplaneOptions
   #statistics: ClusterStatistics | null = null
 
-  private constructor (options: ClusterOptions, client: Redis, busSubscriber: Redis, statsSubscriber: Redis) {
+  private constructor (options: RedisBackplaneOptions, client: Redis, busSubscriber: Redis, statsSubscriber: Redis) {
     this.client = client
     this.#busSubscriber = busSubscriber
     this.#statsSubscriber = statsSubscriber
-    this.#logger = options.logger
+    this.#options = options
     this.health = new RedisHealth([client, busSubscriber, statsSubscriber], describeRedisUrl(options.url), options.logger)
-    this.bus = new RedisBus({ client, subscriber: busSubscriber, historySize: options.historySize, idempotencyWindowMs: options.idempotencyWindowMs, logger: options.logger })
+    this.history = new RedisHistory({ client, maxMessages: options.historySize, windowMs: options.historyWindowMs })
+    this.bus = new RedisBus({ client, subscriber: busSubscriber, storedMessages: this.history.storedMessages, idempotencyWindowMs: options.idempotencyWindowMs, logger: options.logger })
     this.instance = new ClusterInstance({
       id: this.id,
       client,
@@ -53,7 +61,6 @@ export class Cluster {
       logger: options.logger
     })
     this.slots = new RedisSlotLimiter({ client, instance: this.instance, limit: options.maxConnectionsPerUser })
-    this.history = new RedisHistory({ client, maxMessages: options.historySize })
     this.health.on('up', () => { void this.#recover() })
   }
 
@@ -61,7 +68,7 @@ export class Cluster {
    * Connects to Redis and subscribes the bus.
    * @throws {Error} with a message that says what to fix when Redis cannot be reached.
    */
-  static async connect (options: ClusterOptions): Promise<Cluster> {
+  static async connect (options: RedisBackplaneOptions): Promise<RedisBackplane> {
     const clients = ['push', 'push-bus', 'push-statistics'].map(name => createRedisClient(options.url, name))
     try {
       for (const client of clients) await connectOrExplain(client, options.url)
@@ -69,35 +76,61 @@ export class Cluster {
       for (const client of clients) client.disconnect()
       throw err
     }
-    const cluster = new Cluster(options, clients[0], clients[1], clients[2])
-    await cluster.bus.start()
-    return cluster
+    const backplane = new RedisBackplane(options, clients[0], clients[1], clients[2])
+    await backplane.bus.start()
+    return backplane
   }
 
-  /** Registers this instance's lease; call once the hub exists. */
+  /** Registers this instance's lease. */
   async start (): Promise<void> {
     await this.instance.start()
   }
 
-  /** The statistics sources that count the whole cluster. */
-  statisticsSources (): StatisticsSource[] {
-    return [new ClusterEventStatistics(this.client), new ClusterConnectionStatistics(this.instance)]
+  /** Cluster totals from Redis; while it is down, this instance's own counts, marked stale. */
+  async totals (local: LocalCounts, userId: string, listUsers: boolean): Promise<Totals> {
+    const totals = await this.instance.totals(userId, listUsers).catch(() => null)
+    if (totals === null) {
+      return {
+        totalConnections: local.size,
+        totalUsers: local.userCount,
+        userConnections: local.connectionsOf(userId),
+        ...(listUsers ? { users: local.users() } : {}),
+        stale: true
+      }
+    }
+    return {
+      totalConnections: totals.totalConnections,
+      totalUsers: totals.totalUsers,
+      userConnections: totals.userConnections,
+      ...(listUsers ? { users: totals.users, instances: totals.instances } : {}),
+      stale: false
+    }
   }
 
-  /** Starts the leader-elected statistics loop; `push` sends each new snapshot to local connections. */
-  async startStatistics (collector: StatisticsCollector, intervalMs: number, push: (frame: Buffer) => void): Promise<ClusterStatistics> {
-    this.#statistics = new ClusterStatistics({
+  /** Counted by the publish script, over every instance. */
+  eventStatistics (): StatisticsSource {
+    return new ClusterEventStatistics(this.client)
+  }
+
+  connectionStatistics (): StatisticsSource {
+    return new ClusterConnectionStatistics(this.instance)
+  }
+
+  /** The leader-elected statistics loop (see ClusterStatistics). */
+  async shareStatistics (gather: () => Promise<Snapshot>, receive: (snapshot: Snapshot) => void): Promise<StatisticsShare> {
+    const statistics = new ClusterStatistics({
       instanceId: this.id,
       client: this.client,
       subscriber: this.#statsSubscriber,
       health: this.health,
-      collector,
-      intervalMs,
-      push,
-      logger: this.#logger
+      gather,
+      intervalMs: this.#options.statisticsIntervalMs,
+      receive,
+      logger: this.#options.logger
     })
-    await this.#statistics.start()
-    return this.#statistics
+    this.#statistics = statistics
+    await statistics.start()
+    return statistics
   }
 
   /** Gives back the lease and the leadership and closes the connections. */

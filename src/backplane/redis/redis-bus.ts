@@ -1,10 +1,12 @@
 import type { Redis } from 'ioredis'
-import { Channels, Keys } from '../cluster/keys.js'
-import { dropIfHung, RedisUnavailableError } from '../cluster/redis-client.js'
-import { historySinceScript, publishScript } from '../cluster/scripts.js'
-import { parsePayload } from '../protocol/frame-cache.js'
-import type { SequencedMessage } from '../protocol/messages.js'
-import { deliverToAll, PublishOutcomeUnknownError, splitAroundSeq, type Bus, type BusHandler, type Draft, type Publication } from './bus.js'
+import { Channels, Keys } from './keys.js'
+import { dropIfHung } from './redis-client.js'
+import { historySinceScript, publishScript } from './scripts.js'
+import { parsePayload } from '../../protocol/frame-cache.js'
+import { utcDay } from '../../stats/sources/events.js'
+import type { SequencedMessage } from '../../protocol/messages.js'
+import { PublishUnavailableError, PublishUnconfirmedError } from '../errors.js'
+import { deliverToAll, splitAroundSeq, type Bus, type BusHandler, type Draft, type Publication } from '../../bus/bus.js'
 
 export { splitAroundSeq }
 
@@ -16,8 +18,8 @@ export interface RedisBusOptions {
   client: Redis
   /** A connection of its own: a subscribed Redis connection can do nothing else. */
   subscriber: Redis
-  /** How many messages the shared history keeps. */
-  historySize: number
+  /** How many messages the shared history keeps (see RedisHistory.storedMessages). */
+  storedMessages: number
   /** How long an idempotency key is remembered (IDEMPOTENCY_WINDOW_MS); 0 ignores keys. */
   idempotencyWindowMs?: number
   logger: { warn (obj: object, msg: string): void }
@@ -25,10 +27,6 @@ export interface RedisBusOptions {
 
 /** How ioredis refuses a command it did not write (offline queue disabled, socket not writable). */
 const NOT_WRITTEN = 'Stream isn\'t writeable'
-
-function utcDay (ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10)
-}
 
 /**
  * The cluster bus: one Lua script gives each message the next global `seq`,
@@ -47,7 +45,7 @@ export class RedisBus implements Bus {
   readonly stream = 'cluster'
   readonly #client: Redis
   readonly #subscriber: Redis
-  readonly #historySize: number
+  readonly #storedMessages: number
   readonly #idempotencyWindowMs: number
   readonly #logger: RedisBusOptions['logger']
   readonly #handlers = new Set<BusHandler>()
@@ -63,7 +61,7 @@ export class RedisBus implements Bus {
   constructor (options: RedisBusOptions) {
     this.#client = options.client
     this.#subscriber = options.subscriber
-    this.#historySize = options.historySize
+    this.#storedMessages = options.storedMessages
     this.#idempotencyWindowMs = options.idempotencyWindowMs ?? 0
     this.#logger = options.logger
   }
@@ -99,12 +97,12 @@ export class RedisBus implements Bus {
   }
 
   /**
-   * @throws {RedisUnavailableError} at once when Redis cannot be reached: nothing was sent.
-   * @throws {PublishOutcomeUnknownError} when the script was sent but not confirmed
+   * @throws {PublishUnavailableError} at once when Redis cannot be reached: nothing was sent.
+   * @throws {PublishUnconfirmedError} when the script was sent but not confirmed
    *   (timeout, dropped connection): Redis may still run it.
    */
   async publish (draft: Draft, idempotencyKey?: string): Promise<Publication> {
-    if (!this.available) throw new RedisUnavailableError()
+    if (!this.available) throw new PublishUnavailableError()
     const [head, tail] = splitAroundSeq(draft)
     const at = Date.now()
     const isEvent = draft.type === 'camera_event'
@@ -115,10 +113,10 @@ export class RedisBus implements Bus {
     }
     const keys = [
       Keys.seq, Keys.history, Keys.eventsTotal, Keys.eventsDay(utcDay(at)), Keys.eventsByType,
-      Keys.eventsCameras, Keys.eventsLastRecognition
+      Keys.eventsCameras, Keys.eventsLastRecognition, Keys.historyArrivals
     ]
     const args: Array<string | number> = [
-      this.#highest, head, tail, this.#historySize, Channels.messages, isEvent ? '1' : '0', at,
+      this.#highest, head, tail, this.#storedMessages, Channels.messages, isEvent ? '1' : '0', at,
       isEvent ? draft.event_type : '', isEvent ? draft.camera_id : '', recognition, MAX_EVENT_TYPES
     ]
     if (idempotencyKey !== undefined && this.#idempotencyWindowMs > 0) {
@@ -131,8 +129,8 @@ export class RedisBus implements Bus {
     } catch (err) {
       dropIfHung(this.#client, err)
       // Refused before it was written (the connection is being dropped): nothing was sent.
-      if (err instanceof Error && err.message.startsWith(NOT_WRITTEN)) throw new RedisUnavailableError(err)
-      throw new PublishOutcomeUnknownError(err)
+      if (err instanceof Error && err.message.startsWith(NOT_WRITTEN)) throw new PublishUnavailableError(err)
+      throw new PublishUnconfirmedError(err)
     }
     const seq = Number(reply[0])
     if (seq > this.#highest) this.#highest = seq

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { LocalSlotLimiter } from '../../src/hub/slot-limiter.js'
+import { LocalSlotLimiter } from '../../src/backplane/slot-limiter.js'
 
 t.test('the local slot limiter admits up to the limit per user, racing or not', async t => {
   const limiter = new LocalSlotLimiter(2)

@@ -10,6 +10,8 @@ export const Keys = {
   seq: `${PREFIX}seq`,
   /** Recent camera events and alerts: a sorted set scored by `seq`, members are the encoded messages. */
   history: `${PREFIX}history`,
+  /** When each kept message arrived (Redis's clock, ms): a sorted set scored by arrival, members are seqs. */
+  historyArrivals: `${PREFIX}history:arrivals`,
   /** Every live instance id (entries whose lease key is gone are pruned on read). */
   instances: `${PREFIX}instances`,
   /** Prefix of an instance's lease hash (`started_at`); the instance lives while it exists. */

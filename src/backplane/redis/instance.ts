@@ -1,14 +1,7 @@
-import { randomBytes } from 'node:crypto'
-import { hostname } from 'node:os'
 import type { Redis } from 'ioredis'
 import { Keys } from './keys.js'
 import { dropIfHung } from './redis-client.js'
-import { refreshScript, registerScript, totalsScript } from './scripts.js'
-
-/** A new id for this process: readable in `instances`, unique across restarts. */
-export function newInstanceId (): string {
-  return `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`
-}
+import { refreshScript, registerScript, totalsScript } from './lease-scripts.js'
 
 /**
  * The connection slots this instance holds, as the slot limiter knows them:

@@ -1,15 +1,10 @@
 import type { Redis } from 'ioredis'
-import { encode } from '../protocol/codec.js'
-import type { Snapshot, StatisticsCollector, StatisticsData, StatisticsSource } from '../stats/collector.js'
-import { ACTIVE_CAMERA_WINDOW_MS } from '../stats/sources/events.js'
+import type { Snapshot, StatisticsData, StatisticsSource } from '../../stats/collector.js'
+import { ACTIVE_CAMERA_WINDOW_MS, utcDay } from '../../stats/sources/events.js'
 import type { ClusterInstance } from './instance.js'
 import { Channels, Keys } from './keys.js'
 import type { RedisHealth } from './redis-health.js'
 import { eventCountersScript, leadScript, resignScript } from './scripts.js'
-
-function utcDay (ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10)
-}
 
 /** Event counters over every instance, counted by the publish script. */
 export class ClusterEventStatistics implements StatisticsSource {
@@ -61,10 +56,10 @@ export interface ClusterStatisticsOptions {
   subscriber: Redis
   health: RedisHealth
   /** Gathers from the cluster sources; only the leader calls it. */
-  collector: StatisticsCollector
+  gather: () => Promise<Snapshot>
   intervalMs: number
-  /** Sends an encoded `statistics_update` to every local connection. */
-  push: (frame: Buffer) => void
+  /** Takes every snapshot that reaches this instance (the leader's own too). */
+  receive: (snapshot: Snapshot) => void
   logger: { warn (obj: object, msg: string): void, info (obj: object, msg: string): void }
 }
 
@@ -83,8 +78,6 @@ export class ClusterStatistics {
   #nextGatherAt = 0
   #leading = false
   #latest: Snapshot | null = null
-  #pushedKey = ''
-  #frame: Buffer | null = null
   #stopped = false
   #ticking: Promise<void> | null = null
 
@@ -95,16 +88,6 @@ export class ClusterStatistics {
   /** True while this instance gathers for the cluster. */
   get leading (): boolean {
     return this.#leading
-  }
-
-  /** The snapshot dashboards were last sent from here, `stale` while Redis is down. */
-  get latest (): Snapshot | null {
-    return this.#latest
-  }
-
-  /** The encoded `statistics_update` last pushed (for new connections). */
-  get frame (): Buffer | null {
-    return this.#frame
   }
 
   async start (): Promise<void> {
@@ -139,7 +122,7 @@ export class ClusterStatistics {
   }
 
   async #lead (): Promise<void> {
-    const { client, instanceId, intervalMs, collector, logger } = this.#options
+    const { client, instanceId, intervalMs, gather, logger } = this.#options
     if (this.#stopped || client.status !== 'ready') return
     try {
       const leads = await leadScript.run(client, [Keys.statsLeader], [instanceId, Math.ceil(intervalMs * 1.5)]) === 1
@@ -149,7 +132,7 @@ export class ClusterStatistics {
       }
       if (!leads || Date.now() < this.#nextGatherAt || this.#stopped) return
       this.#nextGatherAt = Date.now() + intervalMs - Math.floor(intervalMs / 4)
-      const snapshot = await collector.collect()
+      const snapshot = await gather()
       const payload = JSON.stringify({ timestamp: snapshot.timestamp, data: { ...snapshot.data, stale: false } })
       await client.multi().set(Keys.statsSnapshot, payload).publish(Channels.statistics, payload).exec()
     } catch {
@@ -168,30 +151,13 @@ export class ClusterStatistics {
       return
     }
     this.#latest = snapshot
-    this.#push(snapshot)
+    this.#options.receive(snapshot)
   }
 
   readonly #markStale = (): void => {
     const latest = this.#latest
     if (latest === null || this.#stopped) return
     this.#latest = { timestamp: new Date().toISOString(), data: { ...latest.data, stale: true } }
-    this.#push(this.#latest)
-  }
-
-  /** Pushes a snapshot whose data differ from the last pushed one. */
-  #push (snapshot: Snapshot): void {
-    let frame: Buffer
-    try {
-      const key = JSON.stringify(snapshot.data)
-      if (key === this.#pushedKey) return
-      this.#pushedKey = key
-      frame = encode({ type: 'statistics_update', timestamp: snapshot.timestamp, data: snapshot.data })
-    } catch (err) {
-      // Runs from a Redis subscriber and a health event: a throw here would reach neither caller's catch.
-      this.#options.logger.warn({ err: (err as Error).message }, 'statistics snapshot could not be encoded; dashboards keep the last one')
-      return
-    }
-    this.#frame = frame
-    this.#options.push(frame)
+    this.#options.receive(this.#latest)
   }
 }

@@ -3,14 +3,6 @@ import { Redis } from 'ioredis'
 /** How long a Redis command may take before it fails (a hung Redis must not hang requests). */
 export const REDIS_COMMAND_TIMEOUT_MS = 2000
 
-/** Why a Redis-backed operation could not run: Redis is unreachable right now. */
-export class RedisUnavailableError extends Error {
-  constructor (cause?: unknown) {
-    super('Redis is unavailable', cause === undefined ? undefined : { cause })
-    this.name = 'RedisUnavailableError'
-  }
-}
-
 /** Connections already being dropped: the status stays 'ready' until the socket has closed. */
 const dropping = new WeakSet<object>()
 

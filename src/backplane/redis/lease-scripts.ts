@@ -1,110 +1,10 @@
+import { NOW_MS, RAISE_FLOOR } from './lua-fragments.js'
 import { Script } from './script.js'
 
 /**
- * The Lua scripts behind every cluster-wide decision. Redis runs one script
- * at a time, so each of them is atomic: no other instance can act between a
- * check and the write that depends on it.
+ * The Lua scripts behind connection slots and instance leases; like every
+ * script, each runs atomically (see scripts.ts).
  */
-
-// Raises the seq counter to a floor: after Redis restarted with its data
-// lost, the counter starts again above the highest seq any instance has seen.
-const RAISE_FLOOR = `
-local function raise_floor(key, floor)
-  local current = tonumber(redis.call('GET', key) or '0')
-  if current < floor then redis.call('SET', key, floor) end
-end
-`
-
-/**
- * Publishes a camera event or alert. The message arrives as the JSON text
- * before and after its seq, so the seq assigned here is spliced in without
- * re-encoding it. One script gives the seq, keeps the message in the bounded
- * history, counts it, and publishes it: the channel carries messages in seq
- * order, with no gap another instance could fill out of order.
- *
- * With an idempotency key (KEYS[8]) the check and the record of the key
- * happen in the same script as the INCR: a duplicate publishes nothing and
- * gets the first seq back, even when the first script ran late (Redis was
- * stalled and its caller had already given up on it).
- *
- * KEYS: seq, history, events total, events of the day, events by type, cameras, last recognition,
- *       [idempotency key]
- * ARGV: floor, head, tail, history size, channel, is camera event (1/0), now ms,
- *       event type, camera id, last recognition JSON or '', max event types, [idempotency window ms]
- * Returns { seq, 1 if it was a duplicate (nothing published) else 0 }
- */
-export const publishScript = new Script(RAISE_FLOOR + `
-if #KEYS >= 8 then
-  local first = redis.call('GET', KEYS[8])
-  if first then return { tonumber(first), 1 } end
-end
-raise_floor(KEYS[1], tonumber(ARGV[1]))
-local seq = redis.call('INCR', KEYS[1])
-local payload = ARGV[2] .. seq .. ARGV[3]
-redis.call('ZADD', KEYS[2], seq, payload)
-redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[4]) + 1))
-if ARGV[6] == '1' then
-  redis.call('INCR', KEYS[3])
-  redis.call('HINCRBY', KEYS[4], 'events', 1)
-  redis.call('PEXPIRE', KEYS[4], 172800000)
-  local event_type = ARGV[8]
-  if redis.call('HEXISTS', KEYS[5], event_type) == 0 and redis.call('HLEN', KEYS[5]) >= tonumber(ARGV[11]) then
-    event_type = 'other'
-  end
-  redis.call('HINCRBY', KEYS[5], event_type, 1)
-  redis.call('ZADD', KEYS[6], ARGV[7], ARGV[9])
-  if ARGV[10] ~= '' then
-    redis.call('HINCRBY', KEYS[4], 'recognitions', 1)
-    redis.call('SET', KEYS[7], ARGV[10])
-  end
-end
-if #KEYS >= 8 then redis.call('SET', KEYS[8], seq, 'PX', ARGV[12]) end
-redis.call('PUBLISH', ARGV[5], payload)
-return { seq, 0 }
-`)
-
-/** KEYS: seq. ARGV: floor. Returns the counter after raising it. */
-export const raiseFloorScript = new Script(RAISE_FLOOR + `
-raise_floor(KEYS[1], tonumber(ARGV[1]))
-return tonumber(redis.call('GET', KEYS[1]) or '0')
-`)
-
-/**
- * Appends one message to the history unless a message with its seq is
- * already kept (every instance may append the same message), then trims.
- * KEYS: history. ARGV: seq, encoded message, history size.
- */
-export const historyAppendScript = new Script(`
-if #redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[1], 'LIMIT', 0, 1) == 0 then
-  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
-  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[3]) + 1))
-end
-return 1
-`)
-
-/**
- * Reads the history after a seq, with what is needed to tell a gap.
- * KEYS: history, seq. ARGV: last seen seq.
- * Returns { oldest kept seq or -1, current seq counter, messages after lastSeq... }
- */
-export const historySinceScript = new Script(`
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-local first = -1
-if #oldest > 0 then first = tonumber(oldest[2]) end
-local current = tonumber(redis.call('GET', KEYS[2]) or '0')
-local result = { first, current }
-local messages = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf')
-for i = 1, #messages do result[i + 2] = messages[i] end
-return result
-`)
-
-// Redis's own clock in ms: instances compare deadlines with it, not with each other's clocks.
-const NOW_MS = `
-local function now_ms()
-  local time = redis.call('TIME')
-  return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-end
-`
 
 // Gives this instance's connection set and user counts the lease's expiry,
 // so the three keys live and die together.
@@ -283,43 +183,4 @@ if #KEYS > 1 then
   end
 end
 return { total, user_count, instances, listed, mine }
-`)
-
-/**
- * Takes or keeps the statistics leadership. KEYS: leader. ARGV: instance id, ttl ms.
- * Returns 1 when this instance leads.
- */
-export const leadScript = new Script(`
-local current = redis.call('GET', KEYS[1])
-if current == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
-end
-if current == false then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 1
-end
-return 0
-`)
-
-/** Gives up the leadership if held. KEYS: leader. ARGV: instance id. */
-export const resignScript = new Script(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
-return 1
-`)
-
-/**
- * The cluster-wide event counters.
- * KEYS: total, day, by type, cameras, last recognition. ARGV: oldest active camera time (ms).
- */
-export const eventCountersScript = new Script(`
-redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. ARGV[1])
-return {
-  redis.call('GET', KEYS[1]) or '0',
-  redis.call('HGET', KEYS[2], 'events') or '0',
-  redis.call('HGET', KEYS[2], 'recognitions') or '0',
-  redis.call('GET', KEYS[5]) or '',
-  redis.call('ZCARD', KEYS[4]),
-  redis.call('HGETALL', KEYS[3])
-}
 `)

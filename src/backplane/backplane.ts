@@ -1,0 +1,72 @@
+import type { Bus } from '../bus/bus.js'
+import type { History } from '../history/history.js'
+import type { SlotLimiter } from './slot-limiter.js'
+import type { Snapshot, StatisticsSource } from '../stats/collector.js'
+
+/**
+ * Everything that differs between one process and many instances sharing
+ * Redis, behind one interface: the routes and plugins run the same code in
+ * both modes, and only the factory (`create-backplane.ts`) knows which one
+ * runs. Like socket.io's adapters: the server never asks "am I clustered?".
+ */
+export interface Backplane {
+  /** This instance's id: readable in `instances`, unique across restarts. */
+  readonly id: string
+  /** Publish (with an idempotency key), `seq`, `stream`, delivery to handlers. */
+  readonly bus: Bus
+  /** Recent camera events and alerts for resume; appended by the backplane itself. */
+  readonly history: History
+  /** The per-user connection limit. */
+  readonly slots: SlotLimiter
+  /** Whether the shared state can be reached; one process is always up. */
+  readonly health: BackplaneHealth
+  /** Connection counts over every instance; `local` are this instance's own (the hub). */
+  totals (local: LocalCounts, userId: string, listUsers: boolean): Promise<Totals>
+  /** The statistics source that counts camera events (counted once, where they are published). */
+  eventStatistics (): StatisticsSource
+  /** The statistics source that counts connections and users over every instance. */
+  connectionStatistics (local: LocalCounts): StatisticsSource
+  /**
+   * Statistics leadership: the instance that leads calls `gather` once per
+   * interval, and every instance hands each snapshot that reaches it to
+   * `receive` (marked `stale: true` while the shared state is unreachable).
+   */
+  shareStatistics (gather: () => Promise<Snapshot>, receive: (snapshot: Snapshot) => void): Promise<StatisticsShare>
+  /** Called once the app is ready (takes this instance's lease). */
+  start (): Promise<void>
+  /** Gives back what it holds (lease, leadership) and closes its connections. */
+  close (): Promise<void>
+}
+
+/** What this instance itself holds open: the connection hub answers it. */
+export interface LocalCounts {
+  readonly size: number
+  readonly userCount: number
+  connectionsOf (userId: string): number
+  users (): Record<string, number>
+}
+
+export interface Totals {
+  totalConnections: number
+  totalUsers: number
+  /** The asking user's connections. */
+  userConnections: number
+  /** User id → open connections, when asked for. */
+  users?: Record<string, number>
+  /** Several instances: instance id → open connections, when asked for. */
+  instances?: Record<string, number>
+  /** Several instances: true when the shared counts could not be read and these are this instance's own. */
+  stale?: boolean
+}
+
+export interface BackplaneHealth {
+  readonly up: boolean
+  on (event: 'up' | 'down', listener: () => void): unknown
+  off (event: 'up' | 'down', listener: () => void): unknown
+}
+
+export interface StatisticsShare {
+  /** True while this instance gathers the statistics. */
+  readonly leading: boolean
+  stop (): Promise<void>
+}

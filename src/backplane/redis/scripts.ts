@@ -1,0 +1,150 @@
+import { NOW_MS, RAISE_FLOOR } from './lua-fragments.js'
+import { Script } from './script.js'
+
+/**
+ * The Lua scripts behind every cluster-wide decision. Redis runs one script
+ * at a time, so each of them is atomic: no other instance can act between a
+ * check and the write that depends on it.
+ */
+
+/**
+ * Publishes a camera event or alert. The message arrives as the JSON text
+ * before and after its seq, so the seq assigned here is spliced in without
+ * re-encoding it. One script gives the seq, keeps the message in the bounded
+ * history, counts it, and publishes it: the channel carries messages in seq
+ * order, with no gap another instance could fill out of order.
+ *
+ * Each message's arrival (Redis's clock) is kept beside it, so that resume
+ * can honour RESUME_WINDOW_MS; both sets are trimmed to the same size.
+ *
+ * With an idempotency key (KEYS[9]) the check and the record of the key
+ * happen in the same script as the INCR: a duplicate publishes nothing and
+ * gets the first seq back, even when the first script ran late (Redis was
+ * stalled and its caller had already given up on it).
+ *
+ * KEYS: seq, history, events total, events of the day, events by type, cameras, last recognition,
+ *       history arrivals, [idempotency key]
+ * ARGV: floor, head, tail, history size, channel, is camera event (1/0), now ms,
+ *       event type, camera id, last recognition JSON or '', max event types, [idempotency window ms]
+ * Returns { seq, 1 if it was a duplicate (nothing published) else 0 }
+ */
+export const publishScript = new Script(RAISE_FLOOR + NOW_MS + `
+if #KEYS >= 9 then
+  local first = redis.call('GET', KEYS[9])
+  if first then return { tonumber(first), 1 } end
+end
+raise_floor(KEYS[1], tonumber(ARGV[1]))
+local seq = redis.call('INCR', KEYS[1])
+local payload = ARGV[2] .. seq .. ARGV[3]
+redis.call('ZADD', KEYS[2], seq, payload)
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[4]) + 1))
+redis.call('ZADD', KEYS[8], now_ms(), seq)
+redis.call('ZREMRANGEBYRANK', KEYS[8], 0, -(tonumber(ARGV[4]) + 1))
+if ARGV[6] == '1' then
+  redis.call('INCR', KEYS[3])
+  redis.call('HINCRBY', KEYS[4], 'events', 1)
+  redis.call('PEXPIRE', KEYS[4], 172800000)
+  local event_type = ARGV[8]
+  if redis.call('HEXISTS', KEYS[5], event_type) == 0 and redis.call('HLEN', KEYS[5]) >= tonumber(ARGV[11]) then
+    event_type = 'other'
+  end
+  redis.call('HINCRBY', KEYS[5], event_type, 1)
+  redis.call('ZADD', KEYS[6], ARGV[7], ARGV[9])
+  if ARGV[10] ~= '' then
+    redis.call('HINCRBY', KEYS[4], 'recognitions', 1)
+    redis.call('SET', KEYS[7], ARGV[10])
+  end
+end
+if #KEYS >= 9 then redis.call('SET', KEYS[9], seq, 'PX', ARGV[12]) end
+redis.call('PUBLISH', ARGV[5], payload)
+return { seq, 0 }
+`)
+
+/** KEYS: seq. ARGV: floor. Returns the counter after raising it. */
+export const raiseFloorScript = new Script(RAISE_FLOOR + `
+raise_floor(KEYS[1], tonumber(ARGV[1]))
+return tonumber(redis.call('GET', KEYS[1]) or '0')
+`)
+
+/**
+ * Appends one message to the history, with its arrival, unless a message
+ * with its seq is already kept (every instance may append the same
+ * message), then trims.
+ * KEYS: history, history arrivals. ARGV: seq, encoded message, history size.
+ */
+export const historyAppendScript = new Script(NOW_MS + `
+if #redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[1], 'LIMIT', 0, 1) == 0 then
+  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -(tonumber(ARGV[3]) + 1))
+  redis.call('ZADD', KEYS[2], 'NX', now_ms(), ARGV[1])
+  redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[3]) + 1))
+end
+return 1
+`)
+
+/**
+ * Reads the history after a seq, with what is needed to tell a gap. With
+ * the arrivals key it reads only what resume may replay: the newest
+ * `count` seqs that arrived within `window` ms (RESUME_HISTORY and
+ * RESUME_WINDOW_MS); without, everything kept (the bus catching up).
+ * KEYS: history, seq, [history arrivals]. ARGV: last seen seq, [count, window ms or -1 for none].
+ * Returns { oldest kept seq or -1, current seq counter, messages after lastSeq... }
+ */
+export const historySinceScript = new Script(NOW_MS + `
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+local first = -1
+if #oldest > 0 then first = tonumber(oldest[2]) end
+local current = tonumber(redis.call('GET', KEYS[2]) or '0')
+local result = { first, current }
+local after = tonumber(ARGV[1])
+if #KEYS >= 3 then
+  local newest_kept = current - tonumber(ARGV[2])
+  if newest_kept > after then after = newest_kept end
+  if tonumber(ARGV[3]) >= 0 then
+    local expired = redis.call('ZREVRANGEBYSCORE', KEYS[3], '(' .. (now_ms() - tonumber(ARGV[3])), '-inf', 'LIMIT', 0, 1)
+    if #expired > 0 and tonumber(expired[1]) > after then after = tonumber(expired[1]) end
+  end
+end
+local messages = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. after, '+inf')
+for i = 1, #messages do result[i + 2] = messages[i] end
+return result
+`)
+
+/**
+ * Takes or keeps the statistics leadership. KEYS: leader. ARGV: instance id, ttl ms.
+ * Returns 1 when this instance leads.
+ */
+export const leadScript = new Script(`
+local current = redis.call('GET', KEYS[1])
+if current == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+if current == false then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+`)
+
+/** Gives up the leadership if held. KEYS: leader. ARGV: instance id. */
+export const resignScript = new Script(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+`)
+
+/**
+ * The cluster-wide event counters.
+ * KEYS: total, day, by type, cameras, last recognition. ARGV: oldest active camera time (ms).
+ */
+export const eventCountersScript = new Script(`
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. ARGV[1])
+return {
+  redis.call('GET', KEYS[1]) or '0',
+  redis.call('HGET', KEYS[2], 'events') or '0',
+  redis.call('HGET', KEYS[2], 'recognitions') or '0',
+  redis.call('GET', KEYS[5]) or '',
+  redis.call('ZCARD', KEYS[4]),
+  redis.call('HGETALL', KEYS[3])
+}
+`)

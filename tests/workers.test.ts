@@ -1,9 +1,9 @@
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
 import t from 'tap'
-import { WORKER_EXIT_MARGIN_MS } from '../../src/config/settings.js'
-import { connect, publishEvent, token } from '../helper.js'
-import { eventually, NEEDS_REDIS, RedisServer, spawnInstance } from '../redis.js'
+import { WORKER_EXIT_MARGIN_MS } from '../src/config/settings.js'
+import { connect, publishEvent, token } from './helper.js'
+import { eventually, NEEDS_REDIS, RedisServer, spawnInstance } from './redis.js'
 
 t.test('WORKERS=2 runs two worker processes on one port that behave as one service', { skip: NEEDS_REDIS }, async t => {
   const redis = await RedisServer.start(t)

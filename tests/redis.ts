@@ -125,12 +125,16 @@ export interface ChildInstance {
   output: () => string
 }
 
+/** The test processes' TypeScript loader (see loader/hooks.mjs): lighter than tsx. */
+const LOADER = new URL('./loader/register.mjs', import.meta.url).href
+
 /**
- * An instance of the service in its own process (`node --import tsx
- * src/server.ts`), so that a test can kill it with SIGKILL like a crash.
+ * An instance of the service in its own process (`node --import
+ * tests/loader/register.mjs src/server.ts`), so that a test can kill it with
+ * SIGKILL like a crash.
  */
 export async function spawnInstance (t: Test, env: Record<string, string>): Promise<ChildInstance> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const child = spawn(process.execPath, ['--import', LOADER, 'src/server.ts'], {
     env: { ...process.env, NODE_ENV: 'test', JWT_SECRET: TEST_SECRET, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })

@@ -32,7 +32,7 @@ import { parseArgs } from 'node:util'
 import { signToken } from '../src/auth/sign.js'
 import type { Command, Dialect, Report } from './client-worker.js'
 import { freePort, rssBytes } from './process-stats.js'
-import { SECRET, SERVICE_ENV } from './service-env.js'
+import { BASELINE_ENV, SECRET, SERVICE_ENV } from './service-env.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..')
@@ -234,6 +234,7 @@ async function startTarget (target: Target, label: string): Promise<Running> {
     env: {
       ...process.env,
       ...SERVICE_ENV,
+      ...(target === 'baseline' ? BASELINE_ENV : {}),
       PORT: String(port),
       MAX_CONNECTIONS_PER_USER: '10000',
       ...(redis === undefined ? {} : { WORKERS: '2', REDIS_URL: `redis://127.0.0.1:${redis.port}` })

@@ -19,3 +19,13 @@ export const SERVICE_ENV: Readonly<Record<string, string>> = {
   STATS_INTERVAL_MS: '3600000',
   HEARTBEAT_INTERVAL_MS: '3600000'
 }
+
+/**
+ * The same limits under their names before they said their unit: a
+ * `--baseline` checkout from before the rename reads only these.
+ */
+export const BASELINE_ENV: Readonly<Record<string, string>> = {
+  RATE_LIMIT_MAX: '0',
+  WS_CONNECT_RATE_LIMIT: '0',
+  WS_MESSAGE_RATE_LIMIT: '0'
+}

@@ -1,3 +1,4 @@
+import { CameraScope } from '../protocol/camera-scope.js'
 import type { LiveGate } from './live-gate.js'
 import type { OutboundFrame } from './outbound-frame.js'
 import { Subscription } from './subscription.js'
@@ -31,6 +32,8 @@ export interface Connection {
 export class Member {
   readonly connection: Connection
   readonly subscription = new Subscription()
+  /** The cameras this connection's token lets it see; set when it is admitted. */
+  scope: CameraScope = CameraScope.ALL
   readonly openedAt = Date.now()
   /** The hub's epoch when it joined: it gets the messages enqueued after that. */
   since = 0

@@ -4,6 +4,7 @@ import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { claimProblem, type ClaimPolicy } from '../auth/claims.js'
 import type { Principal, VerifyResult } from '../auth/principal.js'
+import { CameraScope } from '../protocol/camera-scope.js'
 import { Errors } from '../errors.js'
 
 // Declared in auth/ so that layers below the plugins can name them.
@@ -105,7 +106,9 @@ export default fp(async function authPlugin (app) {
         // A numeric sub and its decimal string are one user: 42 and "42" share limits and alerts.
         userId: String(sub),
         roles,
-        expiresAt: typeof exp === 'number' ? exp * 1000 : null
+        expiresAt: typeof exp === 'number' ? exp * 1000 : null,
+        // Until the cameras claim is read (camera scopes), every token sees every camera.
+        cameras: CameraScope.ALL
       }
     }
   })

@@ -2,7 +2,11 @@
  * Prints a signed token for the configured key, so the service can be tried
  * in a minute:
  *
- *   npm run token -- --user alice [--roles publisher,admin] [--ttl 1h] [--iss I] [--aud A]
+ *   npm run token -- --user alice [--roles publisher,admin] [--cameras lobby-1,site-a/*] [--ttl 1h] [--iss I] [--aud A]
+ *
+ * --cameras puts a `cameras` claim in the token: the holder sees (or, with
+ * the publisher role, publishes for) those cameras only; without it, every
+ * camera (unless the service sets REQUIRE_CAMERA_SCOPE).
  *
  * --iss and --aud default to the first value of JWT_ISSUER and JWT_AUDIENCE,
  * so a token printed next to the service's environment is accepted by it.
@@ -13,8 +17,9 @@ import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { parseTtl, signToken } from '../src/auth/sign.js'
 import { DEVELOPMENT_JWT_SECRET, type JwtAlgorithm } from '../src/config.js'
+import { MAX_SCOPE_ENTRIES, MAX_SCOPE_ENTRY_LENGTH, readCameraClaim } from '../src/protocol/camera-scope.js'
 
-const USAGE = 'usage: npm run token -- --user <id> [--roles publisher,admin] [--ttl 1h] [--iss issuer] [--aud audience] [--secret S | --private-key key.pem --algorithm RS256|ES256]'
+const USAGE = 'usage: npm run token -- --user <id> [--roles publisher,admin] [--cameras a,b,site-a/*] [--ttl 1h] [--iss issuer] [--aud audience] [--secret S | --private-key key.pem --algorithm RS256|ES256]'
 
 function fail (message: string): never {
   console.error(message)
@@ -28,6 +33,7 @@ try {
     options: {
       user: { type: 'string', short: 'u' },
       roles: { type: 'string', short: 'r' },
+      cameras: { type: 'string', short: 'c' },
       ttl: { type: 'string', short: 't', default: '1h' },
       iss: { type: 'string' },
       aud: { type: 'string' },
@@ -51,6 +57,14 @@ try {
   ttlMs = parseTtl(values.ttl ?? '1h')
 } catch (err) {
   fail((err as Error).message)
+}
+
+let cameras: string[] | undefined
+if (values.cameras !== undefined) {
+  cameras = values.cameras.split(',').map(camera => camera.trim()).filter(camera => camera !== '')
+  // The service refuses such a token at once: say so here instead.
+  const checked = readCameraClaim(cameras, false)
+  if (!checked.ok || cameras.length === 0) fail(`--cameras must list 1 to ${MAX_SCOPE_ENTRIES} camera ids or prefixes ending in * (each at most ${MAX_SCOPE_ENTRY_LENGTH} characters), separated by commas`)
 }
 
 const roles = (values.roles ?? '').split(',').map(role => role.trim()).filter(role => role !== '')
@@ -83,6 +97,7 @@ const aud = claim(values.aud, 'JWT_AUDIENCE')
 console.log(signToken({
   sub: values.user,
   ...(roles.length > 0 ? { roles } : {}),
+  ...(cameras === undefined ? {} : { cameras }),
   ...(iss === undefined ? {} : { iss }),
   ...(aud === undefined ? {} : { aud })
 }, { key, algorithm, ttlMs }))

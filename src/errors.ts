@@ -7,6 +7,7 @@ import createError from '@fastify/error'
 export const Errors = {
   MissingToken: createError('PUSH_MISSING_TOKEN', 'missing bearer token: send "Authorization: Bearer <JWT>"', 401),
   InvalidToken: createError('PUSH_INVALID_TOKEN', '%s', 401),
+  ForbiddenCamera: createError('PUSH_FORBIDDEN_CAMERA', 'this token may not publish for camera %s: its cameras claim does not admit it; publish with a token whose cameras claim names it', 403),
   MissingRole: createError('PUSH_MISSING_ROLE', 'this endpoint needs the "%s" role in the token\'s roles claim', 403),
   NotFound: createError('PUSH_NOT_FOUND', 'no route %s %s; see the README for the API', 404),
   NotWebSocket: createError('PUSH_NOT_WEBSOCKET', '%s does not speak WebSocket: connect WebSocket clients to %s, and send plain HTTP requests here', 400),

@@ -4,6 +4,8 @@ import type { JwtAlgorithm } from '../config.js'
 export interface TokenClaims {
   sub: string
   roles?: string[]
+  /** Camera ids and prefixes ending in `*` the holder may see; absent: every camera. */
+  cameras?: string[]
   [claim: string]: unknown
 }
 

@@ -22,6 +22,7 @@ export const SETTINGS = {
   JWT_ISSUER: list({ help: 'Comma-separated accepted `iss` values; when set, every token (handshake, HTTP, `auth` refresh) must carry one of them' }),
   JWT_AUDIENCE: list({ help: 'Comma-separated accepted audiences; when set, a token\'s `aud` (a string or an array) must name one of them' }),
   REQUIRE_TOKEN_EXP: bool({ derived: '`true` in production, else `false`', help: 'Refuse tokens without `exp` at the handshake, over HTTP and on an `auth` refresh' }),
+  REQUIRE_CAMERA_SCOPE: bool({ default: false, help: 'A token without a `cameras` claim sees no camera (instead of every camera)' }),
   STATS_INTERVAL_MS: int({ default: 5000, min: 100, max: 3_600_000, unit: 'milliseconds', help: 'How often statistics are gathered, and pushed when they changed' }),
   STATS_UPSTREAM_URL: optional({ check: httpUrl, help: 'Optional JSON endpoint merged into statistics as `upstream`' }),
   STATS_UPSTREAM_TIMEOUT_MS: int({ default: 2000, min: 10, max: 60_000, unit: 'milliseconds', help: 'Timeout of the whole upstream fetch, headers and body' }),

@@ -4,7 +4,7 @@ import fp from 'fastify-plugin'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { claimProblem, type ClaimPolicy } from '../auth/claims.js'
 import type { Principal, VerifyResult } from '../auth/principal.js'
-import { CameraScope } from '../protocol/camera-scope.js'
+import { readCameraClaim } from '../protocol/camera-scope.js'
 import { Errors } from '../errors.js'
 
 // Declared in auth/ so that layers below the plugins can name them.
@@ -99,6 +99,8 @@ export default fp(async function authPlugin (app) {
     if (!Array.isArray(roles) || !roles.every(role => typeof role === 'string')) {
       return { ok: false, reason: 'invalid token: the roles claim must be an array of strings' }
     }
+    const cameras = readCameraClaim(payload.cameras, app.config.REQUIRE_CAMERA_SCOPE)
+    if (!cameras.ok) return { ok: false, reason: cameras.reason }
     const exp = payload.exp
     return {
       ok: true,
@@ -107,8 +109,7 @@ export default fp(async function authPlugin (app) {
         userId: String(sub),
         roles,
         expiresAt: typeof exp === 'number' ? exp * 1000 : null,
-        // Until the cameras claim is read (camera scopes), every token sees every camera.
-        cameras: CameraScope.ALL
+        cameras: cameras.scope
       }
     }
   })

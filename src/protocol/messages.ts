@@ -113,6 +113,8 @@ export const AlertMessage = Type.Object({
   message: Type.String(),
   /** Present when the alert is meant for one user only. */
   user_id: Type.Optional(Type.String()),
+  /** Present when the alert concerns one camera: only tokens whose scope admits it receive it. */
+  camera_id: Type.Optional(Type.String()),
   data: Data
 })
 
@@ -132,7 +134,7 @@ export const SubscribedMessage = Type.Object({
   timestamp: Timestamp
 })
 
-export const ERROR_CODES = ['invalid_json', 'unknown_type', 'invalid_message', 'unsupported_data', 'invalid_token', 'resume_not_allowed', 'too_many_cameras'] as const
+export const ERROR_CODES = ['invalid_json', 'unknown_type', 'invalid_message', 'unsupported_data', 'invalid_token', 'resume_not_allowed', 'too_many_cameras', 'forbidden_camera'] as const
 
 export const ErrorMessage = Type.Object({
   type: Type.Literal('error'),
@@ -171,6 +173,8 @@ export const AlertBody = Type.Object({
   message: Type.String({ minLength: 1, maxLength: 2000 }),
   /** Deliver to this user's connections only; omit to deliver to everyone. */
   user_id: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  /** The camera the alert concerns: it reaches only tokens whose `cameras` claim admits it. */
+  camera_id: Type.Optional(CameraId),
   data: Type.Optional(Data)
 }, { additionalProperties: false })
 

@@ -35,6 +35,16 @@ function checkData (data: Record<string, unknown> | undefined): Record<string, u
 }
 
 /**
+ * A publisher's token with a `cameras` claim publishes for those cameras
+ * only: a camera it may not see is a camera it may not speak for.
+ */
+function checkCamera (request: FastifyRequest, cameraId: string | undefined): void {
+  const scope = request.principal?.cameras
+  if (cameraId === undefined || scope === undefined || scope.admits(cameraId)) return
+  throw new Errors.ForbiddenCamera(JSON.stringify(cameraId))
+}
+
+/**
  * Ingest for producers: camera events and alerts, published on the bus and
  * pushed to every subscribed connection. Authentication runs on request,
  * before the body is read, so an anonymous caller cannot make the service
@@ -84,6 +94,7 @@ export default async function publishRoutes (fastify: FastifyInstance): Promise<
     schema: { body: EventBody, response: { 202: PublishedReply } }
   }, async (request, reply) => {
     const body = request.body
+    checkCamera(request, body.camera_id)
     let timestamp = now()
     if (body.timestamp !== undefined) {
       const parsed = toUtcTimestamp(body.timestamp, 'body.timestamp')
@@ -105,12 +116,14 @@ export default async function publishRoutes (fastify: FastifyInstance): Promise<
     schema: { body: AlertBody, response: { 202: PublishedReply } }
   }, async (request, reply) => {
     const body = request.body
+    checkCamera(request, body.camera_id)
     return await publish({
       type: 'alert',
       timestamp: now(),
       level: body.level,
       message: body.message,
       ...(body.user_id === undefined ? {} : { user_id: body.user_id }),
+      ...(body.camera_id === undefined ? {} : { camera_id: body.camera_id }),
       data: checkData(body.data)
     }, request, reply)
   })

@@ -16,11 +16,13 @@ export function handleMessage (ctx: SessionContext, member: Member, message: Cli
       // Taken by the resumer when first; never reaches here otherwise.
       return
     case 'subscribe': {
-      const applied = member.subscription.subscribe(message.event_types, message.camera_ids, ctx.maxCameraIds)
+      const { allowed, forbidden } = withinScope(member, message.camera_ids)
+      const applied = member.subscription.subscribe(message.event_types, allowed, ctx.maxCameraIds)
       if (!applied.ok) {
         sendError(ctx, member, 'too_many_cameras', `subscribe refused: it would hold ${applied.wouldHold} camera ids, more than MAX_CAMERA_IDS=${ctx.maxCameraIds} per connection; nothing was changed (you hold ${member.subscription.cameraCount}). Unsubscribe cameras first, or send camera_ids: null for every camera`)
         return
       }
+      if (forbidden.length > 0) sendError(ctx, member, 'forbidden_camera', forbiddenMessage(forbidden))
       break
     }
     case 'unsubscribe':
@@ -28,6 +30,28 @@ export function handleMessage (ctx: SessionContext, member: Member, message: Cli
       break
   }
   send(ctx, member, { type: 'subscribed', ...member.subscription.toJSON(), timestamp: now() })
+}
+
+/** How many out-of-scope ids a `forbidden_camera` error names (a subscribe may carry 1000). */
+export const MAX_NAMED_CAMERAS = 10
+
+/**
+ * Splits a subscribe's camera list by the connection's scope. `null` (every
+ * camera) needs no split: mayReceive never lets a camera outside the scope
+ * through, whatever the subscription says.
+ */
+function withinScope (member: Member, cameraIds: readonly string[] | null | undefined): { allowed: readonly string[] | null | undefined, forbidden: string[] } {
+  if (cameraIds === null || cameraIds === undefined || member.scope.all) return { allowed: cameraIds, forbidden: [] }
+  const allowed: string[] = []
+  const forbidden: string[] = []
+  for (const id of cameraIds) (member.scope.admits(id) ? allowed : forbidden).push(id)
+  return { allowed, forbidden }
+}
+
+function forbiddenMessage (forbidden: readonly string[]): string {
+  const named = forbidden.slice(0, MAX_NAMED_CAMERAS).map(id => JSON.stringify(id)).join(', ')
+  const more = forbidden.length > MAX_NAMED_CAMERAS ? ` and ${forbidden.length - MAX_NAMED_CAMERAS} more` : ''
+  return `not subscribed to ${named}${more}: your token's cameras claim does not admit them; the other cameras were subscribed (see the subscribed answer)`
 }
 
 /** A fresh token for an open connection: same user, valid signature, or the old expiry stands. */
@@ -39,6 +63,12 @@ export function refreshToken (ctx: SessionContext, member: Member, message: Auth
   }
   if (verified.principal.userId !== member.connection.userId) {
     sendError(ctx, member, 'invalid_token', 'token refused: its sub is another user; a connection keeps its user, so reconnect to switch users')
+    return
+  }
+  // A connection keeps the scope it was admitted with: applying a new one
+  // would also have to re-filter its resume state and statistics view.
+  if (verified.principal.cameras.key !== member.scope.key) {
+    sendError(ctx, member, 'invalid_token', 'token refused: its cameras claim differs from this connection\'s; a connection keeps its cameras, so reconnect to change cameras')
     return
   }
   const { expiresAt } = verified.principal

@@ -36,6 +36,9 @@ export type MessageListener = (data: WebSocket.RawData, isBinary: boolean) => vo
 export function openSession (ctx: SessionContext, socket: WebSocket, admitted: Admitted): MessageListener {
   const { id, principal } = admitted
   const member = ctx.hub.add(new WsConnection(id, principal.userId, socket, ctx.hub.outbound))
+  // In the same synchronous step as hub.add: the first fan-out slice or
+  // replay that can reach this member already sees its scope.
+  member.scope = principal.cameras
   const log = lazyChild(ctx.log, { reqId: admitted.reqId, userId: principal.userId, connectionId: id })
   const onMessage = listen(ctx, socket, member, log)
   log.info('websocket connection opened')

@@ -1,9 +1,11 @@
 /**
- * Notices gaps in the `seq` numbers of camera events and alerts.
+ * Notices jumps in the `seq` numbers of camera events and alerts.
  *
- * Every published message gets the next `seq`, so a connection that receives
- * everything sees 1, 2, 3... A jump (typically across a reconnect) means
- * messages were published that this page never got.
+ * Every published message gets the next `seq`, whoever it is for. A jump
+ * means messages were published that this page did not get: most are not
+ * for it (another camera, another user's alert), so the caller decides
+ * which jumps count (Subscriptions.observe: only across a reconnect that
+ * did not resume).
  */
 
 /** The missing `seq` numbers, both ends included. */

@@ -6,7 +6,7 @@ import type { AnyMessage, ResyncInfo } from './types.js'
  * What the page subscribed to, and where its stream of camera events and
  * alerts stands: the filter is kept and re-sent on every new connection,
  * reconnects ask to resume after the last `seq`, and gaps are reported only
- * when no filter makes them expected.
+ * across a reconnect that could not resume (see `observe`).
  */
 
 /** Event types a connection can subscribe to (mirrors the service's protocol). */
@@ -125,7 +125,21 @@ export class Subscriptions {
     return { lastSeq: this.#seq.last, reason: typeof words === 'string' ? words : 'missed messages are no longer kept' }
   }
 
-  /** Records the `seq` of a camera event or alert; returns the gap before it, when one can be told. */
+  /**
+   * Records the `seq` of a camera event or alert; returns the gap before it,
+   * when it can hide a lost message.
+   *
+   * Gap detection is left to resume. `seq` is one sequence over every camera
+   * and user, so a connection whose token is scoped to some cameras, or that
+   * is not the addressee of an alert, sees it skip: those are messages it was
+   * never entitled to, and they are never reported. On one connection a skip
+   * is never a loss either: the service sends everything it is entitled to,
+   * in order, or closes the connection (1013). Across a reconnect, resume
+   * replays exactly what this connection was entitled to (or answers
+   * `resync_required`). What remains is a reconnect without resume
+   * (`resume: false`): the jump across it is reported, as the most that may
+   * have been missed, including messages it would never have received.
+   */
   observe (seq: number): SeqGap | null {
     const fresh = this.#fresh
     this.#fresh = false
@@ -134,7 +148,7 @@ export class Subscriptions {
     const complete = this.#complete()
     if (!complete) this.#seq.resync()
     const gap = this.#seq.observe(seq, fresh)
-    return complete ? gap : null
+    return fresh && !this.#resuming && complete ? gap : null
   }
 
   /**
@@ -148,7 +162,7 @@ export class Subscriptions {
     return message.type !== 'camera_event' || this.#cameras === null || this.#cameras.has(String(message.camera_id))
   }
 
-  /** True when every camera event and alert is subscribed: only then can `seq` gaps be told apart from filtering. */
+  /** True when every camera event and alert is subscribed: only then is a jump across a reconnect not the page's own filter. */
   #complete (): boolean {
     return this.#cameras === null && SUBSCRIBABLE_EVENT_TYPES.every(type => this.#types.has(type))
   }

@@ -36,6 +36,7 @@ export type MessageListener = (data: WebSocket.RawData, isBinary: boolean) => vo
 export function openSession (ctx: SessionContext, socket: WebSocket, admitted: Admitted): MessageListener {
   const { id, principal } = admitted
   const member = ctx.hub.add(new WsConnection(id, principal.userId, socket, ctx.hub.outbound))
+  member.seesPresence = principal.roles.includes('admin') || principal.roles.includes('presence')
   const log = lazyChild(ctx.log, { reqId: admitted.reqId, userId: principal.userId, connectionId: id })
   const onMessage = listen(ctx, socket, member, log)
   log.info('websocket connection opened')
@@ -116,6 +117,7 @@ function close (ctx: SessionContext, member: Member, log: LazyChildLogger, code:
   ctx.hub.remove(id)
   ctx.slots.release(userId, id)
   ctx.resumer.forget(member)
+  ctx.presence.forget(member)
   ctx.tokens.untrack(id)
   log.info({ closeCode: code, durationMs: Date.now() - member.openedAt }, 'websocket connection closed')
 }

@@ -9,6 +9,7 @@ import { renderBarChart } from './lib/chart.js'
 import { Feed } from './lib/feed.js'
 import { formatCount, formatTime } from './lib/format.js'
 import { MinuteSeries } from './lib/minute-series.js'
+import { OnlinePanel, tokenRoles } from './lib/online-panel.js'
 import { forgetToken, savedToken, saveToken, takeTokenFromAddressBar } from './lib/token-store.js'
 
 declare global {
@@ -47,6 +48,7 @@ const chartSummary = byId('chart-summary')
 const announcer = byId('announcer')
 const feed = new Feed(byId<HTMLOListElement>('feed'), byId('feed-empty'))
 const series = new MinuteSeries(30)
+const online = new OnlinePanel(byId('online-panel'), byId('online-count'), byId('online-list'))
 
 let client: StatisticsClient | null = null
 
@@ -147,6 +149,16 @@ function start (token: string): void {
     if (alert.level !== 'info') announce(`${alert.level} alert: ${alert.message}`)
   })
   next.on('gap', gap => { feed.addGap(gap.from, gap.to) })
+  // Admins see who is online: asked for again on every connection (the snapshot replaces the list).
+  const admin = tokenRoles(token).includes('admin')
+  online.show(admin)
+  if (admin) {
+    next.on('connection_status', status => {
+      if (client === next && status.status === 'connected') next.send({ type: 'subscribe', event_types: ['presence'] })
+    })
+    next.on('presence', message => { online.replace(message.users) })
+    next.on('user_status_change', change => { online.change(change.user_id, change.online, change.timestamp) })
+  }
   // The statistics_update that follows shows the current numbers; the feed
   // is marked as incomplete.
   next.on('resync', () => { feed.addResync() })

@@ -12,6 +12,7 @@ import dashboardPlugin from './plugins/dashboard.js'
 import drainPlugin from './plugins/drain.js'
 import hubPlugin from './plugins/hub.js'
 import metricsPlugin from './plugins/metrics.js'
+import presencePlugin from './plugins/presence.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
 import resumePlugin from './plugins/resume.js'
 import securityHeadersPlugin from './plugins/security-headers.js'
@@ -116,6 +117,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   await app.register(backplanePlugin, { bus: options.bus, history: options.history })
   await app.register(metricsPlugin)
   await app.register(hubPlugin)
+  await app.register(presencePlugin)
   await app.register(statsPlugin, { sources: options.statisticsSources })
   await app.register(resumePlugin)
   await app.register(drainPlugin)

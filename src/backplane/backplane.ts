@@ -18,6 +18,8 @@ export interface Backplane {
   readonly history: History
   /** The per-user connection limit. */
   readonly slots: SlotLimiter
+  /** Who is online anywhere: derived from the slots, so it ends with them (release, lease expiry). */
+  readonly presence: Presence
   /** Whether the shared state can be reached; one process is always up. */
   readonly health: BackplaneHealth
   /** Connection counts over every instance; `local` are this instance's own (the hub). */
@@ -69,4 +71,31 @@ export interface StatisticsShare {
   /** True while this instance gathers the statistics. */
   readonly leading: boolean
   stop (): Promise<void>
+}
+
+/** One online user: connections over every live instance, online since (ms since the epoch). */
+export interface OnlineUser {
+  userId: string
+  connections: number
+  since: number
+}
+
+/** A user's first slot anywhere was taken (online) or their last one freed or expired (offline). */
+export interface PresenceChange {
+  userId: string
+  online: boolean
+  /** When it happened (ms); for an offline change, `since` is when the user had come online. */
+  at: number
+  since: number
+}
+
+/**
+ * Raw presence, straight from the slots: no offline delay and no batching
+ * (that is the presence feed's, the same in both modes). Every instance
+ * gets every change, in the order they happened.
+ */
+export interface Presence {
+  online (): Promise<OnlineUser[]>
+  /** @returns a function that stops listening. */
+  onChange (listener: (change: PresenceChange) => void): () => void
 }

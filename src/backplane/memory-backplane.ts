@@ -9,6 +9,7 @@ import { ConnectionStatistics } from '../stats/sources/connections.js'
 import { EventStatistics } from '../stats/sources/events.js'
 import type { Backplane, BackplaneHealth, LocalCounts, StatisticsShare, Totals } from './backplane.js'
 import { newInstanceId } from './instance-id.js'
+import { MemoryPresence } from './memory-presence.js'
 
 export interface MemoryBackplaneOptions {
   /** How long a publish's idempotency key is remembered (IDEMPOTENCY_WINDOW_MS). */
@@ -44,6 +45,7 @@ export class MemoryBackplane implements Backplane {
   readonly bus: Bus
   readonly history: History
   readonly slots: LocalSlotLimiter
+  readonly presence: MemoryPresence
   readonly health = new AlwaysUp()
   readonly #events = new EventStatistics()
   readonly #intervalMs: number
@@ -55,7 +57,8 @@ export class MemoryBackplane implements Backplane {
     const { logger } = options
     this.bus = options.bus ?? new MemoryBus({ idempotencyWindowMs: options.idempotencyWindowMs, logger })
     this.history = options.history ?? new MemoryHistory({ maxMessages: options.historySize, windowMs: options.historyWindowMs })
-    this.slots = new LocalSlotLimiter(options.maxConnectionsPerUser)
+    this.presence = new MemoryPresence(() => this.slots.users())
+    this.slots = new LocalSlotLimiter(options.maxConnectionsPerUser, this.presence.changed)
     this.#intervalMs = options.statisticsIntervalMs
     this.#logger = logger
     const history = this.history

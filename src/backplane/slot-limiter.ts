@@ -26,9 +26,12 @@ export interface SlotLimiter {
 export class LocalSlotLimiter implements SlotLimiter {
   readonly limit: number
   readonly #byUser = new Map<string, Set<string>>()
+  readonly #onUser: ((userId: string, online: boolean) => void) | undefined
 
-  constructor (limit: number) {
+  /** @param onUser told when a user's first slot is taken (online) and their last freed (presence). */
+  constructor (limit: number, onUser?: (userId: string, online: boolean) => void) {
     this.limit = limit
+    this.#onUser = onUser
   }
 
   async acquire (userId: string, connectionId: string): Promise<AcquireResult> {
@@ -44,6 +47,9 @@ export class LocalSlotLimiter implements SlotLimiter {
     if (slots === undefined) {
       slots = new Set()
       this.#byUser.set(userId, slots)
+      slots.add(connectionId)
+      this.#onUser?.(userId, true)
+      return { ok: true }
     }
     slots.add(connectionId)
     return { ok: true }
@@ -53,6 +59,16 @@ export class LocalSlotLimiter implements SlotLimiter {
     const slots = this.#byUser.get(userId)
     if (slots === undefined) return
     slots.delete(connectionId)
-    if (slots.size === 0) this.#byUser.delete(userId)
+    if (slots.size === 0) {
+      this.#byUser.delete(userId)
+      this.#onUser?.(userId, false)
+    }
+  }
+
+  /** User id → slots held. */
+  users (): Map<string, number> {
+    const users = new Map<string, number>()
+    for (const [userId, slots] of this.#byUser) users.set(userId, slots.size)
+    return users
   }
 }

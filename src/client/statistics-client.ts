@@ -118,6 +118,11 @@ export class StatisticsClient {
     this.#socket?.send(message)
   }
 
+  /** Sends a message on the live connection (`get_online_users`...); dropped while there is none. */
+  send (message: { type: string, [field: string]: unknown }): void {
+    this.#socket?.send(message)
+  }
+
   /** Closes for good: no reconnects, no polling; status `offline`. */
   close (): void {
     if (this.#closed) return

@@ -1,6 +1,6 @@
 import type {
-  AlertMessage, CameraEventMessage, ConnectionStatusMessage, ErrorMessage, PongMessage,
-  StatisticsUpdateMessage, SubscribedMessage
+  AlertMessage, CameraEventMessage, ConnectionStatusMessage, ErrorMessage, OnlineUsersListMessage, PongMessage,
+  PresenceMessage, StatisticsUpdateMessage, SubscribedMessage, UserStatusChangeMessage
 } from '../protocol/messages.js'
 import type { SeqGap } from './seq-tracker.js'
 
@@ -44,6 +44,10 @@ export interface ClientEvents {
   connection_status: ConnectionStatus
   subscribed: SubscribedMessage
   pong: PongMessage
+  /** Presence (admin or presence role): who is online when subscribing, then each change. */
+  presence: PresenceMessage
+  user_status_change: UserStatusChangeMessage
+  online_users_list: OnlineUsersListMessage
   /** An error message from the service about something this client sent. */
   error: ErrorMessage
   /** Camera events or alerts this page never received (missing `seq` numbers). */

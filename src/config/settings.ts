@@ -67,5 +67,6 @@ export const SETTINGS = {
   REDIS_URL: optional({ check: redisUrl, help: 'Redis for several instances as one service; unset runs one process in memory' }),
   INSTANCE_LEASE_MS: int({ default: 15_000, min: 300, max: 600_000, unit: 'milliseconds', help: 'How long a crashed instance\'s connection slots and leadership outlive it' }),
   IDEMPOTENCY_WINDOW_MS: int({ default: 300_000, min: 0, max: 86_400_000, unit: 'milliseconds', note: '0: Idempotency-Key is ignored', help: 'How long a publish\'s `Idempotency-Key` is remembered, per publisher `sub` (in memory at most 100,000 keys, oldest dropped first; with Redis in `push:idem:<sub>:<key>`); 0 ignores the header' }),
+  PRESENCE_OFFLINE_DELAY_MS: int({ default: 5000, min: 0, max: 600_000, unit: 'milliseconds', note: '0: at once', help: 'A user whose last connection closes is reported offline (`user_status_change`) only if they have not reconnected within this; a quick reconnect produces no offline/online pair' }),
   WORKERS: int({ default: 1, min: 1, max: 256, unit: 'worker processes', help: 'Worker processes on one port on this machine; more than 1 needs `REDIS_URL`' })
 }

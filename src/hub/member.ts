@@ -34,6 +34,8 @@ export class Member {
   readonly subscription = new Subscription()
   /** The cameras this connection's token lets it see; set when it is admitted. */
   scope: CameraScope = CameraScope.ALL
+  /** Whether its token may see presence (the `admin` or `presence` role); set when it is admitted. */
+  seesPresence = false
   readonly openedAt = Date.now()
   /** The hub's epoch when it joined: it gets the messages enqueued after that. */
   since = 0

@@ -12,7 +12,13 @@ export type SubscribableType = typeof SUBSCRIBABLE_TYPES[number]
 
 const CameraId = Type.String({ minLength: 1, maxLength: 128 })
 const CameraIdList = Type.Array(CameraId, { maxItems: 1000 })
-const EventTypeList = Type.Array(Type.Enum([...SUBSCRIBABLE_TYPES]), { maxItems: 10 })
+/**
+ * `presence` is asked for like an event type, but only holders of the
+ * `admin` or `presence` role get it, and nobody has it by default.
+ */
+export const PRESENCE_TYPE = 'presence'
+const EventTypeList = Type.Array(Type.Enum([...SUBSCRIBABLE_TYPES, PRESENCE_TYPE]), { maxItems: 10 })
+export type RequestedType = SubscribableType | typeof PRESENCE_TYPE
 
 // ---- client -> server -------------------------------------------------------
 
@@ -51,19 +57,26 @@ export const AuthMessage = Type.Object({
   token: Type.String({ minLength: 1, maxLength: 8192 })
 }, { additionalProperties: false })
 
+/** Asks for the users online anywhere (admin or presence role). */
+export const GetOnlineUsersMessage = Type.Object({
+  type: Type.Literal('get_online_users')
+}, { additionalProperties: false })
+
 export type PingMessage = Static<typeof PingMessage>
+export type GetOnlineUsersMessage = Static<typeof GetOnlineUsersMessage>
 export type SubscribeMessage = Static<typeof SubscribeMessage>
 export type UnsubscribeMessage = Static<typeof UnsubscribeMessage>
 export type ResumeMessage = Static<typeof ResumeMessage>
 export type AuthMessage = Static<typeof AuthMessage>
-export type ClientMessage = PingMessage | SubscribeMessage | UnsubscribeMessage | ResumeMessage | AuthMessage
+export type ClientMessage = PingMessage | SubscribeMessage | UnsubscribeMessage | ResumeMessage | AuthMessage | GetOnlineUsersMessage
 
 export const CLIENT_MESSAGES = {
   ping: PingMessage,
   subscribe: SubscribeMessage,
   unsubscribe: UnsubscribeMessage,
   resume: ResumeMessage,
-  auth: AuthMessage
+  auth: AuthMessage,
+  get_online_users: GetOnlineUsersMessage
 } as const
 
 // ---- server -> client -------------------------------------------------------
@@ -134,7 +147,7 @@ export const SubscribedMessage = Type.Object({
   timestamp: Timestamp
 })
 
-export const ERROR_CODES = ['invalid_json', 'unknown_type', 'invalid_message', 'unsupported_data', 'invalid_token', 'resume_not_allowed', 'too_many_cameras', 'forbidden_camera'] as const
+export const ERROR_CODES = ['invalid_json', 'unknown_type', 'invalid_message', 'unsupported_data', 'invalid_token', 'resume_not_allowed', 'too_many_cameras', 'forbidden_camera', 'forbidden', 'unavailable'] as const
 
 export const ErrorMessage = Type.Object({
   type: Type.Literal('error'),
@@ -143,6 +156,41 @@ export const ErrorMessage = Type.Object({
   timestamp: Timestamp
 })
 
+/** One online user: connections over every instance, and since when (the first connection). */
+export const OnlineUser = Type.Object({
+  user_id: Type.String(),
+  connections: Type.Integer({ minimum: 0 }),
+  since: Timestamp
+})
+
+/** Sent once on subscribing to `presence`: who is online now. */
+export const PresenceMessage = Type.Object({
+  type: Type.Literal('presence'),
+  users: Type.Array(OnlineUser),
+  count: Type.Integer({ minimum: 0 }),
+  timestamp: Timestamp
+})
+
+/** A user's first connection anywhere opened (online) or their last one closed (offline, after PRESENCE_OFFLINE_DELAY_MS). */
+export const UserStatusChangeMessage = Type.Object({
+  type: Type.Literal('user_status_change'),
+  user_id: Type.String(),
+  online: Type.Boolean(),
+  timestamp: Timestamp
+})
+
+/** The answer to `get_online_users`. */
+export const OnlineUsersListMessage = Type.Object({
+  type: Type.Literal('online_users_list'),
+  users: Type.Array(OnlineUser),
+  count: Type.Integer({ minimum: 0 }),
+  timestamp: Timestamp
+})
+
+export type OnlineUser = Static<typeof OnlineUser>
+export type PresenceMessage = Static<typeof PresenceMessage>
+export type UserStatusChangeMessage = Static<typeof UserStatusChangeMessage>
+export type OnlineUsersListMessage = Static<typeof OnlineUsersListMessage>
 export type ConnectionStatusMessage = Static<typeof ConnectionStatusMessage>
 export type StatisticsUpdateMessage = Static<typeof StatisticsUpdateMessage>
 export type CameraEventMessage = Static<typeof CameraEventMessage>
@@ -157,6 +205,7 @@ export type SequencedMessage = CameraEventMessage | AlertMessage
 export type ServerMessage =
   | ConnectionStatusMessage | StatisticsUpdateMessage | SequencedMessage
   | PongMessage | SubscribedMessage | ErrorMessage
+  | PresenceMessage | UserStatusChangeMessage | OnlineUsersListMessage
 
 // ---- HTTP bodies ------------------------------------------------------------
 

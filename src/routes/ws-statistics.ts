@@ -105,6 +105,7 @@ function sessionContext (app: FastifyInstance, tokens: SessionContext['tokens'])
     // Read when used: the limiter is the app's, whichever backplane set it.
     get slots () { return app.slotLimiter },
     resumer: app.resumer,
+    presence: app.presence,
     tokens,
     metrics: app.metrics,
     log: app.log,

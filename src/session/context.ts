@@ -6,6 +6,7 @@ import type { SlotLimiter } from '../backplane/slot-limiter.js'
 import type { ServiceMetrics } from '../metrics/service-metrics.js'
 import { encode, now } from '../protocol/codec.js'
 import type { ErrorCode, ServerMessage } from '../protocol/messages.js'
+import type { PresenceFeed } from '../presence/presence-feed.js'
 import type { Resumer } from '../resume/resumer.js'
 
 /**
@@ -20,6 +21,8 @@ export interface SessionContext {
   /** The token-expiry wheel (see token-wheel.ts). */
   readonly tokens: Pick<TokenExpiry, 'track' | 'untrack'>
   readonly metrics: Pick<ServiceMetrics, 'sent' | 'refused'>
+  /** Who is online, for connections that may see it (admin or presence role). */
+  readonly presence: Pick<PresenceFeed, 'watch' | 'unwatch' | 'watching' | 'online' | 'forget'>
   readonly log: FastifyBaseLogger
   /** WS_MESSAGE_RATE_LIMIT: client messages per second per connection; 0 disables it. */
   readonly messageRateLimit: number

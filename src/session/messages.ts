@@ -1,6 +1,6 @@
 import type { Member } from '../hub/connection-hub.js'
 import { now } from '../protocol/codec.js'
-import type { AuthMessage, ClientMessage } from '../protocol/messages.js'
+import { PRESENCE_TYPE, type AuthMessage, type ClientMessage, type RequestedType, type SubscribableType } from '../protocol/messages.js'
 import { send, sendError, type SessionContext } from './context.js'
 
 /** Answers one parsed client message (a resume is taken by the resumer before this). */
@@ -15,21 +15,71 @@ export function handleMessage (ctx: SessionContext, member: Member, message: Cli
     case 'resume':
       // Taken by the resumer when first; never reaches here otherwise.
       return
+    case 'get_online_users':
+      listOnlineUsers(ctx, member)
+      return
     case 'subscribe': {
+      const { types, presence } = splitPresence(message.event_types)
       const { allowed, forbidden } = withinScope(member, message.camera_ids)
-      const applied = member.subscription.subscribe(message.event_types, allowed, ctx.maxCameraIds)
+      const applied = member.subscription.subscribe(types, allowed, ctx.maxCameraIds)
       if (!applied.ok) {
         sendError(ctx, member, 'too_many_cameras', `subscribe refused: it would hold ${applied.wouldHold} camera ids, more than MAX_CAMERA_IDS=${ctx.maxCameraIds} per connection; nothing was changed (you hold ${member.subscription.cameraCount}). Unsubscribe cameras first, or send camera_ids: null for every camera`)
         return
       }
       if (forbidden.length > 0) sendError(ctx, member, 'forbidden_camera', forbiddenMessage(forbidden))
+      if (presence) watchPresence(ctx, member)
       break
     }
-    case 'unsubscribe':
-      member.subscription.unsubscribe(message.event_types, message.camera_ids)
+    case 'unsubscribe': {
+      const { types, presence } = splitPresence(message.event_types)
+      member.subscription.unsubscribe(types, message.camera_ids)
+      if (presence) ctx.presence.unwatch(member)
       break
+    }
   }
-  send(ctx, member, { type: 'subscribed', ...member.subscription.toJSON(), timestamp: now() })
+  const subscription = member.subscription.toJSON()
+  const eventTypes: RequestedType[] = ctx.presence.watching(member) ? [...subscription.event_types, PRESENCE_TYPE] : subscription.event_types
+  send(ctx, member, { type: 'subscribed', ...subscription, event_types: eventTypes, timestamp: now() })
+}
+
+const PRESENCE_FORBIDDEN = 'presence needs the "admin" or "presence" role in the token\'s roles claim'
+
+/** `presence` is not one of the subscription's event types: it is asked for alongside them. */
+function splitPresence (eventTypes: readonly RequestedType[] = []): { types: SubscribableType[], presence: boolean } {
+  const types: SubscribableType[] = []
+  let presence = false
+  for (const type of eventTypes) {
+    if (type === PRESENCE_TYPE) presence = true
+    else types.push(type)
+  }
+  return { types, presence }
+}
+
+/** Starts presence for an entitled member: the snapshot, then each change; others get `forbidden`. */
+function watchPresence (ctx: SessionContext, member: Member): void {
+  if (!member.seesPresence) {
+    sendError(ctx, member, 'forbidden', `${PRESENCE_FORBIDDEN}; the rest of this subscribe was applied`)
+    return
+  }
+  ctx.presence.watch(member, users => {
+    send(ctx, member, { type: 'presence', users, count: users.length, timestamp: now() })
+  }).catch((err: unknown) => {
+    ctx.log.warn({ err, connectionId: member.connection.id }, 'could not read who is online for a presence subscription')
+    sendError(ctx, member, 'unavailable', 'who is online could not be read right now (shared state unreachable); subscribe to presence again later')
+  })
+}
+
+function listOnlineUsers (ctx: SessionContext, member: Member): void {
+  if (!member.seesPresence) {
+    sendError(ctx, member, 'forbidden', `get_online_users refused: ${PRESENCE_FORBIDDEN}`)
+    return
+  }
+  ctx.presence.online().then(users => {
+    send(ctx, member, { type: 'online_users_list', users, count: users.length, timestamp: now() })
+  }).catch((err: unknown) => {
+    ctx.log.warn({ err, connectionId: member.connection.id }, 'could not read who is online for get_online_users')
+    sendError(ctx, member, 'unavailable', 'who is online could not be read right now (shared state unreachable); ask again later')
+  })
 }
 
 /** How many out-of-scope ids a `forbidden_camera` error names (a subscribe may carry 1000). */

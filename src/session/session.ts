@@ -39,6 +39,7 @@ export function openSession (ctx: SessionContext, socket: WebSocket, admitted: A
   // In the same synchronous step as hub.add: the first fan-out slice or
   // replay that can reach this member already sees its scope.
   member.scope = principal.cameras
+  member.seesPresence = principal.roles.includes('admin') || principal.roles.includes('presence')
   const log = lazyChild(ctx.log, { reqId: admitted.reqId, userId: principal.userId, connectionId: id })
   const onMessage = listen(ctx, socket, member, log)
   log.info('websocket connection opened')
@@ -119,6 +120,7 @@ function close (ctx: SessionContext, member: Member, log: LazyChildLogger, code:
   ctx.hub.remove(id)
   ctx.slots.release(userId, id)
   ctx.resumer.forget(member)
+  ctx.presence.forget(member)
   ctx.tokens.untrack(id)
   log.info({ closeCode: code, durationMs: Date.now() - member.openedAt }, 'websocket connection closed')
 }

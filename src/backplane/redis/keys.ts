@@ -23,6 +23,10 @@ export const Keys = {
   instanceUsers: (id: string) => `${PREFIX}instance:${id}:users`,
   /** Hash connection id → instance id: one user's connection slots across the cluster. */
   slots: (userId: string) => `${PREFIX}slots:${userId}`,
+  /** Prefix of the per-user slot hashes (the presence sweep builds them in Lua). */
+  slotsPrefix: `${PREFIX}slots:`,
+  /** Hash user id → when they came online (ms): the users announced online and not yet offline. */
+  presenceOnline: `${PREFIX}presence:online`,
   /** The instance that gathers statistics this interval; expires unless renewed. */
   statsLeader: `${PREFIX}stats:leader`,
   /** The last statistics snapshot, for instances that start between two snapshots. */
@@ -42,5 +46,7 @@ export const Channels = {
   /** Every camera event and alert, encoded, in `seq` order. */
   messages: `${PREFIX}messages`,
   /** Every statistics snapshot the leader gathered. */
-  statistics: `${PREFIX}statistics`
+  statistics: `${PREFIX}statistics`,
+  /** Presence transitions `{u, on, t, s}`, published by the slot scripts. */
+  presence: `${PREFIX}presence`
 } as const

@@ -18,6 +18,33 @@ local function follow_lease(lease, conns, users)
 end
 `
 
+// Presence transitions, written and published in the script that causes
+// them: the online hash (user → since, ms) says who was announced online,
+// so each user's online and offline are published once, in order.
+const ANNOUNCE = `
+local function came_online(online, channel, user)
+  local t = now_ms()
+  if redis.call('HSETNX', online, user, t) == 1 then
+    redis.call('PUBLISH', channel, cjson.encode({ u = user, on = 1, t = t, s = t }))
+  end
+end
+local function went_offline(online, channel, user)
+  local since = redis.call('HGET', online, user)
+  if since then
+    redis.call('HDEL', online, user)
+    redis.call('PUBLISH', channel, cjson.encode({ u = user, on = 0, t = now_ms(), s = tonumber(since) }))
+  end
+end
+local function live_slots(slots, prefix)
+  local entries = redis.call('HGETALL', slots)
+  local count = 0
+  for i = 1, #entries, 2 do
+    if redis.call('EXISTS', prefix .. entries[i + 1]) == 1 then count = count + 1 else redis.call('HDEL', slots, entries[i]) end
+  end
+  return count
+end
+`
+
 /**
  * Takes a connection slot for a user if the cluster-wide limit allows.
  * Slots of instances whose lease expired are freed on the way. A slot is
@@ -30,12 +57,16 @@ end
  * was stalled, the command timed out, the handshake was refused) must not
  * take a slot nobody will release: past the deadline it writes nothing.
  *
- * KEYS: the user's slots, this instance's lease, its connections, its users
- * ARGV: limit, connection id, instance id, instance key prefix, user id, deadline (Redis clock, ms)
+ * A user whose live slots went from none to one comes online: added to the
+ * online set and announced on the presence channel, in the same step, so
+ * every instance sees each transition once.
+ *
+ * KEYS: the user's slots, this instance's lease, its connections, its users, the online users
+ * ARGV: limit, connection id, instance id, instance key prefix, user id, deadline (Redis clock, ms), presence channel
  * Returns 1 admitted, 0 limit reached, -1 this instance's lease is gone (register again),
  * -2 the deadline had passed (nothing written).
  */
-export const acquireScript = new Script(NOW_MS + FOLLOW_LEASE + `
+export const acquireScript = new Script(NOW_MS + FOLLOW_LEASE + ANNOUNCE + `
 if now_ms() > tonumber(ARGV[6]) then return -2 end
 if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
 local entries = redis.call('HGETALL', KEYS[1])
@@ -52,6 +83,7 @@ for i = 1, #entries, 2 do
 end
 if count >= tonumber(ARGV[1]) then return 0 end
 redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+if count == 0 then came_online(KEYS[5], ARGV[7], ARGV[5]) end
 if redis.call('HSET', KEYS[3], ARGV[2], ARGV[5]) == 1 then redis.call('HINCRBY', KEYS[4], ARGV[5], 1) end
 follow_lease(KEYS[2], KEYS[3], KEYS[4])
 return 1
@@ -59,33 +91,53 @@ return 1
 
 /**
  * Frees a connection slot; running it twice changes nothing. The user count
- * goes down only when the connection was in this instance's set.
- * KEYS: the user's slots, this instance's connections, its users. ARGV: connection id.
+ * goes down only when the connection was in this instance's set. A user
+ * left with no live slot goes offline (announced once: see ANNOUNCE).
+ * KEYS: the user's slots, this instance's connections, its users, the online users.
+ * ARGV: connection id, user id, instance key prefix, presence channel.
  */
-export const releaseScript = new Script(`
+export const releaseScript = new Script(NOW_MS + ANNOUNCE + `
 redis.call('HDEL', KEYS[1], ARGV[1])
 local user = redis.call('HGET', KEYS[2], ARGV[1])
 if user then
   redis.call('HDEL', KEYS[2], ARGV[1])
   if redis.call('HINCRBY', KEYS[3], user, -1) <= 0 then redis.call('HDEL', KEYS[3], user) end
 end
+if live_slots(KEYS[1], ARGV[3]) == 0 then went_offline(KEYS[4], ARGV[4], ARGV[2]) end
 return 1
+`)
+
+/**
+ * One page of the online users, checked against their slots: a user with
+ * no live slot left (their instance crashed and its lease expired) goes
+ * offline. Every instance runs it on a timer, one bounded page at a time.
+ * KEYS: the online users. ARGV: cursor, page size, slots key prefix, instance key prefix, presence channel.
+ * Returns the next cursor ('0' when the pass is complete).
+ */
+export const presenceSweepScript = new Script(NOW_MS + ANNOUNCE + `
+local page = redis.call('HSCAN', KEYS[1], ARGV[1], 'COUNT', ARGV[2])
+local entries = page[2]
+for i = 1, #entries, 2 do
+  if live_slots(ARGV[3] .. entries[i], ARGV[4]) == 0 then went_offline(KEYS[1], ARGV[5], entries[i]) end
+end
+return page[1]
 `)
 
 /**
  * Writes slots this instance holds but Redis lost (a restart, an expired
  * lease), without the limit check: they are live connections. Writing one
- * twice changes nothing.
- * KEYS: lease, connections, users, then the slots of each connection's user.
- * ARGV: instance id, then connection id and user id for each slots key.
+ * twice changes nothing. Their users are online again if Redis forgot them.
+ * KEYS: lease, connections, users, online users, then the slots of each connection's user.
+ * ARGV: instance id, presence channel, then connection id and user id for each slots key.
  * Returns -1 when the lease is gone (register first), else 1.
  */
-export const restoreSlotsScript = new Script(FOLLOW_LEASE + `
+export const restoreSlotsScript = new Script(NOW_MS + FOLLOW_LEASE + ANNOUNCE + `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-for i = 4, #KEYS do
-  local connection = ARGV[2 * (i - 3)]
-  local user = ARGV[2 * (i - 3) + 1]
+for i = 5, #KEYS do
+  local connection = ARGV[2 * (i - 4) + 1]
+  local user = ARGV[2 * (i - 4) + 2]
   redis.call('HSET', KEYS[i], connection, ARGV[1])
+  came_online(KEYS[4], ARGV[2], user)
   if redis.call('HSET', KEYS[2], connection, user) == 1 then redis.call('HINCRBY', KEYS[3], user, 1) end
 end
 follow_lease(KEYS[1], KEYS[2], KEYS[3])

@@ -8,6 +8,7 @@ import { RedisBus } from './redis-bus.js'
 import { connectOrExplain, createRedisClient, describeRedisUrl } from './redis-client.js'
 import { RedisHealth, type HealthLogger } from './redis-health.js'
 import { RedisHistory } from './redis-history.js'
+import { RedisPresence } from './redis-presence.js'
 import { RedisSlotLimiter } from './slot-leases.js'
 
 export interface RedisBackplaneOptions {
@@ -28,8 +29,8 @@ export interface RedisBackplaneOptions {
 /**
  * Everything one instance shares with the others through Redis: the bus,
  * the connection slots, its lease, the history and the statistics
- * leadership, over three connections (commands, bus subscription,
- * statistics subscription).
+ * leadership, and presence, over four connections (commands, bus
+ * subscription, statistics subscription, presence subscription).
  */
 export class RedisBackplane implements Backplane {
   readonly id = newInstanceId()
@@ -39,17 +40,20 @@ export class RedisBackplane implements Backplane {
   readonly instance: ClusterInstance
   readonly slots: RedisSlotLimiter
   readonly history: RedisHistory
+  readonly presence: RedisPresence
   readonly #statsSubscriber: Redis
+  readonly #presenceSubscriber: Redis
   readonly #busSubscriber: Redis
   readonly #options: RedisBackplaneOptions
   #statistics: ClusterStatistics | null = null
 
-  private constructor (options: RedisBackplaneOptions, client: Redis, busSubscriber: Redis, statsSubscriber: Redis) {
+  private constructor (options: RedisBackplaneOptions, client: Redis, busSubscriber: Redis, statsSubscriber: Redis, presenceSubscriber: Redis) {
     this.client = client
     this.#busSubscriber = busSubscriber
     this.#statsSubscriber = statsSubscriber
+    this.#presenceSubscriber = presenceSubscriber
     this.#options = options
-    this.health = new RedisHealth([client, busSubscriber, statsSubscriber], describeRedisUrl(options.url), options.logger)
+    this.health = new RedisHealth([client, busSubscriber, statsSubscriber, presenceSubscriber], describeRedisUrl(options.url), options.logger)
     this.history = new RedisHistory({ client, maxMessages: options.historySize, windowMs: options.historyWindowMs })
     this.bus = new RedisBus({ client, subscriber: busSubscriber, storedMessages: this.history.storedMessages, idempotencyWindowMs: options.idempotencyWindowMs, logger: options.logger })
     this.instance = new ClusterInstance({
@@ -61,6 +65,13 @@ export class RedisBackplane implements Backplane {
       logger: options.logger
     })
     this.slots = new RedisSlotLimiter({ client, instance: this.instance, limit: options.maxConnectionsPerUser })
+    this.presence = new RedisPresence({
+      client,
+      subscriber: presenceSubscriber,
+      leaseMs: options.leaseMs,
+      connections: async () => (await this.instance.totals(undefined, true)).users,
+      logger: options.logger
+    })
     this.health.on('up', () => { void this.#recover() })
   }
 
@@ -69,15 +80,16 @@ export class RedisBackplane implements Backplane {
    * @throws {Error} with a message that says what to fix when Redis cannot be reached.
    */
   static async connect (options: RedisBackplaneOptions): Promise<RedisBackplane> {
-    const clients = ['push', 'push-bus', 'push-statistics'].map(name => createRedisClient(options.url, name))
+    const clients = ['push', 'push-bus', 'push-statistics', 'push-presence'].map(name => createRedisClient(options.url, name))
     try {
       for (const client of clients) await connectOrExplain(client, options.url)
     } catch (err) {
       for (const client of clients) client.disconnect()
       throw err
     }
-    const backplane = new RedisBackplane(options, clients[0], clients[1], clients[2])
+    const backplane = new RedisBackplane(options, clients[0], clients[1], clients[2], clients[3])
     await backplane.bus.start()
+    await backplane.presence.start()
     return backplane
   }
 
@@ -136,10 +148,11 @@ export class RedisBackplane implements Backplane {
   /** Gives back the lease and the leadership and closes the connections. */
   async close (): Promise<void> {
     this.health.stop()
+    this.presence.stop()
     await this.#statistics?.stop()
     await this.bus.close()
     await this.instance.stop()
-    for (const client of [this.client, this.#busSubscriber, this.#statsSubscriber]) {
+    for (const client of [this.client, this.#busSubscriber, this.#statsSubscriber, this.#presenceSubscriber]) {
       await client.quit().catch(() => { client.disconnect() })
     }
   }

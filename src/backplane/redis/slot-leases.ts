@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis'
 import type { AcquireResult, SlotLimiter } from '../slot-limiter.js'
 import type { ClusterInstance, HeldSlots } from './instance.js'
-import { Keys } from './keys.js'
+import { Channels, Keys } from './keys.js'
 import { dropIfHung, REDIS_COMMAND_TIMEOUT_MS } from './redis-client.js'
 import { acquireScript, releaseScript, restoreSlotsScript } from './lease-scripts.js'
 
@@ -156,8 +156,8 @@ export class RedisSlotLimiter implements SlotLimiter, HeldSlots {
     for (let i = 0; i < missing.length; i += REPAIR_BATCH) {
       const batch = missing.slice(i, i + REPAIR_BATCH)
       writes.push(restoreSlotsScript.run(this.#client,
-        [Keys.instance(id), Keys.instanceConns(id), Keys.instanceUsers(id), ...batch.map(([, userId]) => Keys.slots(userId))],
-        [id, ...batch.flat()]))
+        [Keys.instance(id), Keys.instanceConns(id), Keys.instanceUsers(id), Keys.presenceOnline, ...batch.map(([, userId]) => Keys.slots(userId))],
+        [id, Channels.presence, ...batch.flat()]))
     }
     for (const [connectionId, userId] of stale) writes.push(this.#release(userId, connectionId))
     await Promise.all(writes)
@@ -167,12 +167,13 @@ export class RedisSlotLimiter implements SlotLimiter, HeldSlots {
     const id = this.#instance.id
     const deadline = this.#instance.redisNow() + REDIS_COMMAND_TIMEOUT_MS - DEADLINE_MARGIN_MS
     return Number(await acquireScript.run(this.#client,
-      [Keys.slots(userId), Keys.instance(id), Keys.instanceConns(id), Keys.instanceUsers(id)],
-      [this.limit, connectionId, id, Keys.instancePrefix, userId, deadline]))
+      [Keys.slots(userId), Keys.instance(id), Keys.instanceConns(id), Keys.instanceUsers(id), Keys.presenceOnline],
+      [this.limit, connectionId, id, Keys.instancePrefix, userId, deadline, Channels.presence]))
   }
 
   async #release (userId: string, connectionId: string): Promise<void> {
     const id = this.#instance.id
-    await releaseScript.run(this.#client, [Keys.slots(userId), Keys.instanceConns(id), Keys.instanceUsers(id)], [connectionId])
+    await releaseScript.run(this.#client, [Keys.slots(userId), Keys.instanceConns(id), Keys.instanceUsers(id), Keys.presenceOnline],
+      [connectionId, userId, Keys.instancePrefix, Channels.presence])
   }
 }

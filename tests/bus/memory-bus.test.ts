@@ -22,7 +22,7 @@ t.test('seq starts at 1 and counts every publish, in delivery order', async t =>
   const bus = new MemoryBus()
   const received = collect(bus)
   t.same(await bus.publish(draft('a')), { seq: 1, replayed: false })
-  t.same(await bus.publish({ type: 'alert', timestamp: '2026-01-01T00:00:00.000Z', level: 'info', message: 'm' }), { seq: 2, replayed: false })
+  t.same(await bus.publish({ type: 'alert', timestamp: '2026-01-01T00:00:00.000Z', level: 'info', message: 'm', data: {} }), { seq: 2, replayed: false })
   t.same(received.map(m => m.seq), [1, 2])
 })
 

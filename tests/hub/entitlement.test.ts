@@ -5,7 +5,7 @@ import type { SequencedMessage } from '../../src/protocol/messages.js'
 
 const recipient = (userId: string, subscription = new Subscription()): Recipient => ({ connection: { userId }, subscription })
 const alertFor = (userId?: string): SequencedMessage =>
-  ({ type: 'alert', timestamp: '2026-01-01T00:00:00.000Z', seq: 1, level: 'warning', message: 'm', ...(userId === undefined ? {} : { user_id: userId }) })
+  ({ type: 'alert', timestamp: '2026-01-01T00:00:00.000Z', seq: 1, level: 'warning', message: 'm', data: {}, ...(userId === undefined ? {} : { user_id: userId }) })
 const event: SequencedMessage = { type: 'camera_event', timestamp: '2026-01-01T00:00:00.000Z', seq: 2, camera_id: 'cam_1', event_type: 'motion', data: {} }
 
 t.test('an alert without user_id is for everyone', async t => {

@@ -4,7 +4,7 @@ import type { SequencedMessage } from '../../src/protocol/messages.js'
 
 const event = (camera: string): SequencedMessage =>
   ({ type: 'camera_event', timestamp: '2026-01-01T00:00:00.000Z', seq: 1, camera_id: camera, event_type: 'motion', data: {} })
-const alert: SequencedMessage = { type: 'alert', timestamp: '2026-01-01T00:00:00.000Z', seq: 2, level: 'info', message: 'm' }
+const alert: SequencedMessage = { type: 'alert', timestamp: '2026-01-01T00:00:00.000Z', seq: 2, level: 'info', message: 'm', data: {} }
 
 t.test('a new subscription wants every type from every camera', async t => {
   const sub = new Subscription()

@@ -39,21 +39,26 @@ export class SnapshotFrames {
    * Takes a snapshot and pushes it when its data changed. Never throws: it
    * runs from timers, a Redis subscriber and health events, whose callers
    * could not catch it. A snapshot that cannot be encoded is skipped (logged
-   * once until one can be again); the next change tries again.
+   * once until one can be again) and the last good one stays `latest`; the
+   * next change tries again.
    */
   offer (snapshot: Snapshot): void {
-    this.#latest = snapshot
     let frame: Buffer
     let key: string
     try {
       key = JSON.stringify(snapshot.data)
-      if (key === this.#pushedKey) return
+      if (key === this.#pushedKey) {
+        this.#latest = snapshot
+        return
+      }
       frame = encode({ type: 'statistics_update', timestamp: snapshot.timestamp, data: snapshot.data })
     } catch (err) {
+      // Not kept as `latest` either: /api/statistics could not serialize it.
       if (!this.#failing) this.#logger.warn({ err: (err as Error).message }, 'statistics snapshot could not be encoded; dashboards keep the last one')
       this.#failing = true
       return
     }
+    this.#latest = snapshot
     if (this.#failing) this.#logger.info({}, 'statistics snapshots can be encoded again')
     this.#failing = false
     this.#pushedKey = key

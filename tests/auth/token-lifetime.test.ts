@@ -1,41 +1,6 @@
 import t from 'tap'
-import { TokenExpiry } from '../../src/auth/token-expiry.js'
 import { signToken } from '../../src/auth/sign.js'
 import { Client, connect, startServer, TEST_SECRET, token } from '../helper.js'
-
-t.test('the wheel warns before expiry, expires after the skew, and follows refreshes', async t => {
-  let clock = 10_000
-  const events: string[] = []
-  const wheel = new TokenExpiry({
-    warningMs: 1000,
-    skewMs: 500,
-    resolutionMs: 100,
-    now: () => clock,
-    onWarn: (id, at) => events.push(`warn ${id} ${at}`),
-    onExpire: id => events.push(`expire ${id}`)
-  })
-  wheel.track('a', 13_000)
-  wheel.track('b', 20_000)
-  wheel.track('c', null)
-  const advance = (to: number): void => { while (clock < to) { clock += 100; wheel.tick() } }
-  advance(11_900)
-  t.same(events, [], 'nothing before the warning time')
-  advance(12_000)
-  t.same(events, ['warn a 13000'])
-  advance(13_400)
-  t.same(events, ['warn a 13000'], 'not expired within the skew')
-  wheel.track('a', 16_000) // refreshed
-  advance(14_900)
-  t.same(events, ['warn a 13000'], 'the old expiry no longer applies')
-  advance(15_000)
-  t.same(events, ['warn a 13000', 'warn a 16000'])
-  advance(16_500)
-  t.same(events, ['warn a 13000', 'warn a 16000', 'expire a'])
-  wheel.untrack('b')
-  advance(30_000)
-  t.equal(events.length, 3, 'an untracked connection fires nothing')
-  t.equal(wheel.size, 0)
-})
 
 t.test('token_expiring, refresh with auth, then close 4401 at the new expiry', async t => {
   const server = await startServer(t, { TOKEN_REFRESH_WARNING_MS: 1500 })

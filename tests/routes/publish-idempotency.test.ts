@@ -1,5 +1,4 @@
 import t, { type Test as TapTest } from 'tap'
-import { IdempotencyKeys } from '../../src/bus/idempotency.js'
 import { Client, connect, publishEvent, startServer, token, type Server } from '../helper.js'
 import { eventually, NEEDS_REDIS, RedisServer, startInstance } from '../redis.js'
 
@@ -77,23 +76,6 @@ t.test('IDEMPOTENCY_WINDOW_MS=0 ignores the key', async t => {
   const b = await publishKeyed(server, 'k')
   t.not(a.seq, b.seq)
   t.notOk(b.replayed)
-})
-
-t.test('the in-memory keys expire after the window and are capped, oldest first', async t => {
-  let clock = 0
-  const keys = new IdempotencyKeys({ windowMs: 1000, maxKeys: 2, now: () => clock })
-  let next = 0
-  const publish = async (): Promise<number> => ++next
-  t.same(await keys.once('a', publish), { seq: 1, replayed: false })
-  t.same(await keys.once('a', publish), { seq: 1, replayed: true })
-  t.same(await keys.once('b', publish), { seq: 2, replayed: false })
-  t.same(await keys.once('c', publish), { seq: 3, replayed: false })
-  t.equal(keys.size, 2, 'capped')
-  t.same(await keys.once('a', publish), { seq: 4, replayed: false }, 'the oldest key was dropped')
-  clock = 1000
-  t.same(await keys.once('c', publish), { seq: 5, replayed: false }, 'an expired key publishes again')
-  await t.rejects(keys.once('d', async () => { throw new Error('bus down') }))
-  t.same(await keys.once('d', publish), { seq: 6, replayed: false }, 'a failed publish leaves no key behind')
 })
 
 t.test('Redis mode: a retry on another instance gets the first seq; the client gets the event once', { skip: NEEDS_REDIS }, async t => {

@@ -29,6 +29,8 @@ export interface UpstreamLimits {
 export class UpstreamStatistics implements StatisticsSource {
   readonly name = 'upstream'
   readonly #url: string
+  /** Basic credentials from the URL's user info, if it has any. */
+  readonly #authorization: string | null
   /** The URL as logged: without query or credentials, which may carry secrets. */
   readonly #logUrl: string
   readonly #timeoutMs: number
@@ -39,9 +41,16 @@ export class UpstreamStatistics implements StatisticsSource {
   #failing = false
 
   constructor (url: string, limits: UpstreamLimits, logger: UpstreamLogger) {
-    this.#url = url
     const parsed = new URL(url)
     this.#logUrl = `${parsed.origin}${parsed.pathname}`
+    // fetch refuses a URL with user info, and its error quotes the whole URL
+    // (password and query) into the log: the credentials go in a header instead.
+    this.#authorization = parsed.username === '' && parsed.password === ''
+      ? null
+      : 'Basic ' + Buffer.from(`${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`).toString('base64')
+    parsed.username = ''
+    parsed.password = ''
+    this.#url = parsed.href
     this.#timeoutMs = limits.timeoutMs
     this.#maxBytes = limits.maxBytes
     this.#maxDepth = limits.maxDepth ?? MAX_JSON_DEPTH
@@ -69,7 +78,9 @@ export class UpstreamStatistics implements StatisticsSource {
     const abort = new AbortController()
     const timer = setTimeout(() => { abort.abort(new Error(`upstream did not answer in full within ${this.#timeoutMs} ms (STATS_UPSTREAM_TIMEOUT_MS)`)) }, this.#timeoutMs)
     try {
-      const response = await fetch(this.#url, { signal: abort.signal, headers: { accept: 'application/json' } })
+      const headers: Record<string, string> = { accept: 'application/json' }
+      if (this.#authorization !== null) headers.authorization = this.#authorization
+      const response = await fetch(this.#url, { signal: abort.signal, headers })
       if (!response.ok) throw new Error(`upstream answered HTTP ${response.status}`)
       const text = await this.#readBody(response, abort)
       const depth = jsonDepth(text, this.#maxDepth)

@@ -1,9 +1,10 @@
 import t from 'tap'
 import { mayReceive, type Recipient } from '../../src/hub/entitlement.js'
 import { Subscription } from '../../src/hub/subscription.js'
+import { CameraScope } from '../../src/protocol/camera-scope.js'
 import type { SequencedMessage } from '../../src/protocol/messages.js'
 
-const recipient = (userId: string, subscription = new Subscription()): Recipient => ({ connection: { userId }, subscription })
+const recipient = (userId: string, subscription = new Subscription()): Recipient => ({ connection: { userId }, subscription, scope: CameraScope.ALL })
 const alertFor = (userId?: string): SequencedMessage =>
   ({ type: 'alert', timestamp: '2026-01-01T00:00:00.000Z', seq: 1, level: 'warning', message: 'm', data: {}, ...(userId === undefined ? {} : { user_id: userId }) })
 const event: SequencedMessage = { type: 'camera_event', timestamp: '2026-01-01T00:00:00.000Z', seq: 2, camera_id: 'cam_1', event_type: 'motion', data: {} }

@@ -16,6 +16,9 @@ import { Resumer } from '../../src/resume/resumer.js'
 import type { SessionContext } from '../../src/session/context.js'
 import { abandonSession, openSession, type Admitted, type MessageListener } from '../../src/session/session.js'
 import { Client, LogCapture, waitFor } from '../helper.js'
+import { MemoryPresence } from '../../src/backplane/memory-presence.js'
+import { PresenceFeed } from '../../src/presence/presence-feed.js'
+import { CameraScope } from '../../src/protocol/camera-scope.js'
 
 interface Setup {
   ctx: SessionContext
@@ -43,7 +46,8 @@ interface Options {
  */
 async function setup (t: TapTest, options: Options = {}): Promise<Setup> {
   const hub = new ConnectionHub()
-  const slots = new LocalSlotLimiter(1)
+  const presence: MemoryPresence = new MemoryPresence(() => slots.users())
+  const slots: LocalSlotLimiter = new LocalSlotLimiter(1, presence.changed)
   const bus = new MemoryBus()
   const history = new MemoryHistory({ maxMessages: 100, windowMs: 60_000 })
   bus.onMessage(message => { history.append(message); hub.deliver(message) })
@@ -59,6 +63,8 @@ async function setup (t: TapTest, options: Options = {}): Promise<Setup> {
   const tokens = new TokenExpiry({ warningMs: 0, skewMs: 0, onWarn: () => {}, onExpire: () => {} })
   const metrics = new ServiceMetrics(() => hub)
   const logs = new LogCapture()
+  const feed = new PresenceFeed({ presence, offlineDelayMs: 0, isOpen: member => hub.get(member.connection.id) === member })
+  t.teardown(() => { feed.stop() })
   const ctx: SessionContext = {
     hub,
     slots,
@@ -70,7 +76,8 @@ async function setup (t: TapTest, options: Options = {}): Promise<Setup> {
     maxCameraIds: 10,
     verifyToken: options.verifyToken ?? (() => ({ ok: false, reason: 'no tokens in this test' })),
     stream: () => bus.stream,
-    latestStatisticsFrame: () => options.statistics ?? null
+    latestStatisticsFrame: () => options.statistics ?? null,
+    presence: feed
   }
   const server = new WebSocketServer({ port: 0, host: '127.0.0.1' })
   await once(server, 'listening')
@@ -82,7 +89,7 @@ async function setup (t: TapTest, options: Options = {}): Promise<Setup> {
   let n = 0
   const open: Setup['open'] = async (overrides = {}) => {
     const id = `c${++n}`
-    const admitted: Admitted = { id, principal: { userId: 'alice', roles: [], expiresAt: null }, reqId: `req-${n}`, lastSeq: null, stream: undefined, ...overrides }
+    const admitted: Admitted = { id, principal: { userId: 'alice', roles: [], expiresAt: null, cameras: CameraScope.ALL }, reqId: `req-${n}`, lastSeq: null, stream: undefined, ...overrides }
     const accepted = once(server, 'connection') as Promise<[WebSocket]>
     const client = new Client(url)
     t.teardown(() => { client.ws.terminate() })
@@ -123,7 +130,7 @@ t.test('without statistics yet the greeting is connected alone, and live message
 
 t.test('an open session is in the hub and its token on the wheel; closing frees the hub entry, the token and the slot', async t => {
   const { open, hub, slots, tokens } = await setup(t)
-  const { client, id } = await open({ principal: { userId: 'alice', roles: [], expiresAt: Date.now() + 60_000 } })
+  const { client, id } = await open({ principal: { userId: 'alice', roles: [], expiresAt: Date.now() + 60_000, cameras: CameraScope.ALL } })
   t.ok(hub.get(id))
   t.equal(tokens.size, 1)
   t.same(await slots.acquire('alice', 'another'), { ok: false, reason: 'connection_limit', limit: 1 }, 'the session holds the slot')
@@ -232,7 +239,7 @@ t.test('a pong marks the member alive for the heartbeat', async t => {
 t.test('a failure while handling a message closes that connection with 1011 and is logged; others go on', async t => {
   const { open, logs } = await setup(t, { verifyToken: () => { throw new Error('verifier broke') } })
   const { client: victim } = await open()
-  const { client: other } = await open({ principal: { userId: 'bob', roles: [], expiresAt: null } })
+  const { client: other } = await open({ principal: { userId: 'bob', roles: [], expiresAt: null, cameras: CameraScope.ALL } })
   victim.send({ type: 'auth', token: 'x' })
   t.match(await victim.closed, { code: CloseCode.INTERNAL_ERROR })
   t.match(logs.lines.find(l => l.level === 50), { msg: 'closing connection: handling a message failed', err: { message: 'verifier broke' } })
@@ -241,7 +248,7 @@ t.test('a failure while handling a message closes that connection with 1011 and 
 
 t.test('abandoning a half-opened session frees its hub entry, token and slot', async t => {
   const { open, ctx, hub, slots, tokens } = await setup(t)
-  const { id } = await open({ principal: { userId: 'alice', roles: [], expiresAt: Date.now() + 60_000 } })
+  const { id } = await open({ principal: { userId: 'alice', roles: [], expiresAt: Date.now() + 60_000, cameras: CameraScope.ALL } })
   abandonSession(ctx, id, 'alice')
   t.equal(hub.get(id), undefined)
   t.equal(tokens.size, 0)

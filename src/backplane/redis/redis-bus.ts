@@ -4,6 +4,7 @@ import { dropIfHung } from './redis-client.js'
 import { historySinceScript, publishScript } from './scripts.js'
 import { parsePayload } from '../../protocol/frame-cache.js'
 import { utcDay } from '../../stats/sources/events.js'
+import { MAX_TRACKED_CAMERAS } from '../../stats/sources/camera-views.js'
 import type { SequencedMessage } from '../../protocol/messages.js'
 import { PublishUnavailableError, PublishUnconfirmedError } from '../errors.js'
 import { deliverToAll, splitAroundSeq, type Bus, type BusHandler, type Draft, type Publication } from '../../bus/bus.js'
@@ -113,11 +114,13 @@ export class RedisBus implements Bus {
     }
     const keys = [
       Keys.seq, Keys.history, Keys.eventsTotal, Keys.eventsDay(utcDay(at)), Keys.eventsByType,
-      Keys.eventsCameras, Keys.eventsLastRecognition, Keys.historyArrivals
+      Keys.eventsCameras, Keys.eventsLastRecognition, Keys.historyArrivals,
+      Keys.cameraIndex, Keys.cameraTotals, Keys.cameraDay(utcDay(at)), Keys.cameraDayRecognitions(utcDay(at)),
+      Keys.cameraTypes, Keys.cameraLastRecognition
     ]
     const args: Array<string | number> = [
       this.#highest, head, tail, this.#storedMessages, Channels.messages, isEvent ? '1' : '0', at,
-      isEvent ? draft.event_type : '', isEvent ? draft.camera_id : '', recognition, MAX_EVENT_TYPES
+      isEvent ? draft.event_type : '', isEvent ? draft.camera_id : '', recognition, MAX_EVENT_TYPES, MAX_TRACKED_CAMERAS
     ]
     if (idempotencyKey !== undefined && this.#idempotencyWindowMs > 0) {
       keys.push(Keys.idempotency(idempotencyKey))

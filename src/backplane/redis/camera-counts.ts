@@ -7,9 +7,10 @@ import { Keys } from './keys.js'
  * MAX_TRACKED_CAMERAS cameras) in one round trip, for every scoped view of
  * one interval together.
  */
-export async function readCameraCounts (client: Redis, day: string): Promise<Map<string, CameraCounts>> {
+export async function readCameraCounts (client: Redis, day: string, activeSince: number): Promise<Map<string, CameraCounts>> {
   const replies = await client.multi()
-    .zrange(Keys.cameraIndex, 0, -1, 'WITHSCORES')
+    .zrange(Keys.cameraIndex, 0, -1)
+    .zrangebyscore(Keys.eventsCameras, activeSince, '+inf', 'WITHSCORES')
     .hgetall(Keys.cameraTotals)
     .hgetall(Keys.cameraDay(day))
     .hgetall(Keys.cameraDayRecognitions(day))
@@ -18,12 +19,13 @@ export async function readCameraCounts (client: Redis, day: string): Promise<Map
     .exec()
   if (replies === null) throw new Error('reading the per-camera counts was aborted')
   for (const [err] of replies) if (err !== null) throw err
-  const [index, totals, today, recognitions, types, last] = replies.map(([, value]) => value) as [
-    string[], Record<string, string>, Record<string, string>, Record<string, string>, Record<string, string>, Record<string, string>
+  const [index, active, totals, today, recognitions, types, last] = replies.map(([, value]) => value) as [
+    string[], string[], Record<string, string>, Record<string, string>, Record<string, string>, Record<string, string>, Record<string, string>
   ]
+  const lastEventAt = new Map<string, number>()
+  for (let i = 0; i + 1 < active.length; i += 2) lastEventAt.set(active[i], Number(active[i + 1]))
   const cameras = new Map<string, CameraCounts>()
-  for (let i = 0; i + 1 < index.length; i += 2) {
-    const id = index[i]
+  for (const id of index) {
     cameras.set(id, {
       total: Number(totals[id] ?? 0),
       day,
@@ -31,7 +33,7 @@ export async function readCameraCounts (client: Redis, day: string): Promise<Map
       recognitionsToday: Number(recognitions[id] ?? 0),
       byType: new Map(),
       lastRecognition: lastRecognitionOf(last[id]),
-      lastEventAt: Number(index[i + 1])
+      lastEventAt: lastEventAt.get(id) ?? 0
     })
   }
   for (const [field, count] of Object.entries(types)) {

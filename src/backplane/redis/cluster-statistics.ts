@@ -46,7 +46,7 @@ export class ClusterEventStatistics implements ScopedEventSource {
     const at = Date.now()
     const day = utcDay(at)
     const scoped = scopes.filter(scope => !scope.all)
-    const cameras = scoped.length === 0 ? null : await readCameraCounts(this.#client, day)
+    const cameras = scoped.length === 0 ? null : await readCameraCounts(this.#client, day, at - ACTIVE_CAMERA_WINDOW_MS)
     for (const scope of scopes) {
       views.set(scope.key, scope.all ? await this.collect() : viewOf(cameras ?? new Map(), scope, day, at))
     }

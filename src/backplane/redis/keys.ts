@@ -34,7 +34,7 @@ export const Keys = {
   /** Sorted set camera id → time of its last event (ms). */
   eventsCameras: `${PREFIX}events:cameras`,
   eventsLastRecognition: `${PREFIX}events:last_recognition`,
-  /** Sorted set camera id → time of its last event (ms), never pruned by time: the per-camera counts kept (capped, oldest forgotten). */
+  /** Sorted set camera id → seq of its last event, never pruned by time: the cameras counted one by one (capped, oldest forgotten). */
   cameraIndex: `${PREFIX}events:camera:index`,
   /** Hash camera id → events ever counted. */
   cameraTotals: `${PREFIX}events:camera:totals`,

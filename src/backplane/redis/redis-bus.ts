@@ -23,6 +23,8 @@ export interface RedisBusOptions {
   storedMessages: number
   /** How long an idempotency key is remembered (IDEMPOTENCY_WINDOW_MS); 0 ignores keys. */
   idempotencyWindowMs?: number
+  /** Cameras counted one by one for scoped views (default MAX_TRACKED_CAMERAS; smaller in tests). */
+  maxTrackedCameras?: number
   logger: { warn (obj: object, msg: string): void }
 }
 
@@ -47,6 +49,7 @@ export class RedisBus implements Bus {
   readonly #client: Redis
   readonly #subscriber: Redis
   readonly #storedMessages: number
+  readonly #maxTrackedCameras: number
   readonly #idempotencyWindowMs: number
   readonly #logger: RedisBusOptions['logger']
   readonly #handlers = new Set<BusHandler>()
@@ -63,6 +66,7 @@ export class RedisBus implements Bus {
     this.#client = options.client
     this.#subscriber = options.subscriber
     this.#storedMessages = options.storedMessages
+    this.#maxTrackedCameras = options.maxTrackedCameras ?? MAX_TRACKED_CAMERAS
     this.#idempotencyWindowMs = options.idempotencyWindowMs ?? 0
     this.#logger = options.logger
   }
@@ -120,7 +124,7 @@ export class RedisBus implements Bus {
     ]
     const args: Array<string | number> = [
       this.#highest, head, tail, this.#storedMessages, Channels.messages, isEvent ? '1' : '0', at,
-      isEvent ? draft.event_type : '', isEvent ? draft.camera_id : '', recognition, MAX_EVENT_TYPES, MAX_TRACKED_CAMERAS
+      isEvent ? draft.event_type : '', isEvent ? draft.camera_id : '', recognition, MAX_EVENT_TYPES, this.#maxTrackedCameras
     ]
     if (idempotencyKey !== undefined && this.#idempotencyWindowMs > 0) {
       keys.push(Keys.idempotency(idempotencyKey))

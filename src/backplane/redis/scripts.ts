@@ -24,7 +24,8 @@ import { Script } from './script.js'
  *
  * A camera event is also counted per camera (KEYS 9-14), for the views of
  * scoped holders; at most ARGV[12] cameras are kept, the one whose last
- * event is oldest forgotten first, so Redis memory stays bounded.
+ * event is oldest (by seq: milliseconds tie) forgotten first, so Redis
+ * memory stays bounded.
  *
  * KEYS: seq, history, events total, events of the day, events by type, cameras, last recognition,
  *       history arrivals, camera index, camera totals, camera day, camera day recognitions,
@@ -69,7 +70,7 @@ if ARGV[6] == '1' then
     local types = redis.call('HKEYS', KEYS[5])
     for i = 1, #types do redis.call('HDEL', KEYS[13], cjson.encode({ gone, types[i] })) end
   end
-  redis.call('ZADD', KEYS[9], ARGV[7], camera)
+  redis.call('ZADD', KEYS[9], seq, camera)
   redis.call('HINCRBY', KEYS[10], camera, 1)
   redis.call('HINCRBY', KEYS[11], camera, 1)
   redis.call('PEXPIRE', KEYS[11], 172800000)

@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import { Counter, Gauge } from 'prom-client'
 import type { StatisticsShare } from '../backplane/backplane.js'
 import { StatisticsCollector, type Snapshot, type StatisticsSource } from '../stats/collector.js'
 import type { CameraScope } from '../protocol/camera-scope.js'
@@ -38,6 +39,22 @@ export default fp<{ sources?: StatisticsSource[] }>(async function statsPlugin (
     push: (frame, forScope) => { hub.broadcastFrame(frame, true, 'statistics_update', forScope) },
     scopes: function * () { for (const member of hub.members()) yield member.scope },
     logger: app.log
+  })
+  const registers = [app.metrics.registry]
+  new Gauge({
+    name: 'push_statistics_views',
+    help: 'Scoped statistics views alive: one per distinct camera scope of open connections and recent HTTP callers (unscoped holders share the service-wide snapshot)',
+    registers,
+    collect () { this.set(views.size) }
+  })
+  new Counter({
+    name: 'push_statistics_view_computations_total',
+    help: 'Scoped statistics views computed (one per view per snapshot, however many connections share it)',
+    registers,
+    collect () {
+      this.reset()
+      this.inc(views.computations)
+    }
   })
   app.decorate('statistics', collector)
   app.decorate('statisticsViews', views)

@@ -94,6 +94,9 @@ t.test('connections that share a scope share one view; the view goes when its la
   await nextStatistics(first, data => data.events_total === 2)
   await nextStatistics(second, data => data.events_total === 2)
   t.ok(views.computations > before, 'the view was computed again')
+  const scraped = await (await fetch(`${server.url}/metrics`)).text()
+  t.match(scraped, /^push_statistics_views 1$/m, 'the view count is a metric')
+  t.match(scraped, /^push_statistics_view_computations_total \d+$/m)
 
   const other = await connect(server, t, 'guard-3')
   scopeMembers(server, 'guard-3', ['site-b/*'])

@@ -2,6 +2,7 @@ import type { Bus } from '../bus/bus.js'
 import type { History } from '../history/history.js'
 import type { SlotLimiter } from './slot-limiter.js'
 import type { Snapshot, StatisticsSource } from '../stats/collector.js'
+import type { ScopedEventSource } from '../stats/sources/camera-views.js'
 
 /**
  * Everything that differs between one process and many instances sharing
@@ -24,8 +25,8 @@ export interface Backplane {
   readonly health: BackplaneHealth
   /** Connection counts over every instance; `local` are this instance's own (the hub). */
   totals (local: LocalCounts, userId: string, listUsers: boolean): Promise<Totals>
-  /** The statistics source that counts camera events (counted once, where they are published). */
-  eventStatistics (): StatisticsSource
+  /** The statistics source that counts camera events (counted once, where they are published), per camera for scoped views. */
+  eventStatistics (): ScopedEventSource
   /** The statistics source that counts connections and users over every instance. */
   connectionStatistics (local: LocalCounts): StatisticsSource
   /**

@@ -7,6 +7,7 @@ import { LocalSlotLimiter } from './slot-limiter.js'
 import type { Snapshot, StatisticsSource } from '../stats/collector.js'
 import { ConnectionStatistics } from '../stats/sources/connections.js'
 import { EventStatistics } from '../stats/sources/events.js'
+import type { ScopedEventSource } from '../stats/sources/camera-views.js'
 import type { Backplane, BackplaneHealth, LocalCounts, StatisticsShare, Totals } from './backplane.js'
 import { newInstanceId } from './instance-id.js'
 import { MemoryPresence } from './memory-presence.js'
@@ -81,7 +82,7 @@ export class MemoryBackplane implements Backplane {
     }
   }
 
-  eventStatistics (): StatisticsSource {
+  eventStatistics (): ScopedEventSource {
     return this.#events
   }
 

@@ -129,13 +129,14 @@ export class ConnectionHub {
   }
 
   /**
-   * Sends an already encoded frame to every connection. A `snapshot` (a
-   * statistics_update) may be replaced by a newer one for a connection
-   * that is not keeping up.
+   * Sends an already encoded frame to every connection, or, with
+   * `forScope`, to those whose scope key it accepts (one statistics view).
+   * A `snapshot` (a statistics_update) may be replaced by a newer one for a
+   * connection that is not keeping up.
    */
-  broadcastFrame (frame: Buffer, snapshot = false, type = 'statistics_update'): number {
+  broadcastFrame (frame: Buffer, snapshot = false, type = 'statistics_update', forScope?: (key: string) => boolean): number {
     if (this.#members.size === 0) return 0
-    this.#fanout.enqueue({ frame: new OutboundFrame(frame, snapshot), message: null, type, userId: undefined, epoch: ++this.#epoch })
+    this.#fanout.enqueue({ frame: new OutboundFrame(frame, snapshot), message: null, type, userId: undefined, epoch: ++this.#epoch, forScope })
     return this.#members.size
   }
 

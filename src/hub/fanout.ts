@@ -19,6 +19,8 @@ export interface Member extends Recipient {
   readonly resumedThrough: number
   /** While set, live messages wait in the gate. */
   readonly gate: LiveGate | null
+  /** The cameras it may see: its `key` names its statistics view. */
+  readonly scope: { readonly key: string }
 }
 
 /** One message to fan out. */
@@ -32,6 +34,8 @@ export interface FanoutJob {
   readonly epoch: number
   /** The message type, for reports. */
   readonly type: string
+  /** Only members whose scope key it accepts (one statistics view); undefined for every member. */
+  readonly forScope?: (key: string) => boolean
 }
 
 /** What one fanned-out message came to, for metrics. */
@@ -176,6 +180,7 @@ export class Fanout {
   /** Whether a member is to get a job: joined before it, was not already given it by a resume replay, and may receive it. */
   #admits (member: Member, job: FanoutJob): boolean {
     if (member.since >= job.epoch) return false
+    if (job.forScope !== undefined && !job.forScope(member.scope.key)) return false
     const message = job.message
     if (message === null) return true
     return message.seq > member.resumedThrough && mayReceive(member, message)

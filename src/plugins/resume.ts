@@ -25,7 +25,9 @@ export default fp(async function resumePlugin (app) {
     holdLimit: config.LIVE_GATE_LIMIT,
     graceMs: config.RESUME_HISTORY > 0 ? config.RESUME_GRACE_MS : 0,
     backlogBytes: config.SLOW_CONSUMER_SOFT_BYTES,
-    statisticsFrame: async () => app.latestStatisticsFrame() ?? await app.statistics.collect().then(() => app.latestStatisticsFrame()),
+    // The frame of the member's own view: a scoped view is computed if it has none yet.
+    statisticsFrame: async (member) => app.latestStatisticsFrame(member.scope) ??
+      await app.latestStatistics(member.scope).then(() => app.latestStatisticsFrame(member.scope)),
     isOpen: member => hub.get(member.connection.id) === member,
     onSent: (type, count) => { metrics.sent.inc({ type }, count) },
     onError: (member, err, outcome) => {

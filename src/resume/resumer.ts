@@ -25,7 +25,7 @@ export interface ResumerOptions {
    */
   backlogBytes?: number
   /** The newest `statistics_update` frame, sent after a resync. */
-  statisticsFrame: () => Buffer | null | Promise<Buffer | null>
+  statisticsFrame: (member: Member) => Buffer | null | Promise<Buffer | null>
   /** Whether the member is still connected (a replay stops for a closed one). */
   isOpen: (member: Member) => boolean
   /** Counts frames sent, by message type. */
@@ -183,7 +183,7 @@ export class Resumer {
         ? `messages after seq ${lastSeq} are no longer kept; reload the current state`
         : 'the service restarted and its sequence started again; reload the current state'
       this.#send(member, { type: 'connection_status', status: 'resync_required', message: why, timestamp: now() })
-      const statistics = await this.#options.statisticsFrame()
+      const statistics = await this.#options.statisticsFrame(member)
       if (!this.#options.isOpen(member)) return
       if (statistics !== null) this.#sendFrame(member, statistics, 'statistics_update')
       this.#release(member, -1)

@@ -1,3 +1,4 @@
+import { CameraScope } from '../protocol/camera-scope.js'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
 /**
@@ -21,8 +22,13 @@ export default async function statisticsRoute (app: FastifyInstance): Promise<vo
     }
   }
 
-  app.get('/api/statistics', { onRequest: [cors, app.authenticate] }, async () => {
-    return app.latestStatistics() ?? await app.statistics.collect()
+  app.get('/api/statistics', { onRequest: [cors, app.authenticate] }, async (request) => {
+    // The caller's view: only the cameras its token's scope admits.
+    const scope = request.principal?.cameras ?? CameraScope.NONE
+    const snapshot = await app.latestStatistics(scope)
+    if (snapshot !== null) return snapshot
+    // Before the first snapshot: gathered now, only for holders who may see every camera.
+    return scope.all ? await app.statistics.collect() : { timestamp: new Date().toISOString(), data: {} }
   })
 
   // The preflight a browser sends before a GET with an Authorization header.

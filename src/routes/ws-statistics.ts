@@ -114,7 +114,7 @@ function sessionContext (app: FastifyInstance, tokens: SessionContext['tokens'])
     // Through the app each time: a test may replace app.verifyToken.
     verifyToken: (token) => app.verifyToken(token),
     stream: () => app.bus.stream,
-    latestStatisticsFrame: () => app.latestStatisticsFrame()
+    latestStatisticsFrame: (scope) => app.latestStatisticsFrame(scope)
   }
 }
 

@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { VerifyResult } from '../auth/principal.js'
 import type { TokenExpiry } from '../auth/token-expiry.js'
 import type { ConnectionHub, Member } from '../hub/connection-hub.js'
+import type { CameraScope } from '../protocol/camera-scope.js'
 import type { SlotLimiter } from '../backplane/slot-limiter.js'
 import type { ServiceMetrics } from '../metrics/service-metrics.js'
 import { encode, now } from '../protocol/codec.js'
@@ -32,8 +33,8 @@ export interface SessionContext {
   verifyToken (token: string | undefined): VerifyResult
   /** The name of the sequence `seq` counts in, told to the client for resume. */
   stream (): string
-  /** The newest statistics_update, encoded, or null before the first one. */
-  latestStatisticsFrame (): Buffer | null
+  /** The newest statistics_update of a scope's view, encoded, or null before its first one. */
+  latestStatisticsFrame (scope: CameraScope): Buffer | null
 }
 
 /** Sends one message to one connection, counted by type. */

@@ -100,7 +100,7 @@ function greet (ctx: SessionContext, member: Member, admitted: Admitted): void {
     message: 'WebSocket connection established successfully',
     timestamp: now()
   })
-  const statistics = ctx.latestStatisticsFrame()
+  const statistics = ctx.latestStatisticsFrame(member.scope)
   if (statistics !== null) {
     member.connection.send(statistics)
     ctx.metrics.sent.inc({ type: 'statistics_update' })

@@ -5,6 +5,7 @@ import type { Draft } from '../../src/bus/bus.js'
 import type { Config } from '../../src/config.js'
 import type { SequencedMessage } from '../../src/protocol/messages.js'
 import type { Snapshot } from '../../src/stats/collector.js'
+import { CameraScope } from '../../src/protocol/camera-scope.js'
 
 /** Settings that make every backplane its own: REDIS_URL or none, and the test's own overrides. */
 export type MakeConfig = (t: Test, overrides: Partial<Config>) => Promise<Config>
@@ -154,6 +155,24 @@ export async function backplaneContract (t: Test, makeConfig: MakeConfig): Promi
     await share.stop()
     const after = received.length
     t.ok(runs <= after + 1, 'stopping ends the gathering')
+  })
+
+  await t.test('event statistics per view: each scope counts only the cameras it admits', async t => {
+    const backplane = await make(t)
+    const drafts: Draft[] = [
+      { type: 'camera_event', timestamp: new Date().toISOString(), camera_id: 'site-a/cam1', event_type: 'face_recognized', data: { person_name: 'Ann' } },
+      { type: 'camera_event', timestamp: new Date().toISOString(), camera_id: 'site-b/cam1', event_type: 'face_recognized', data: { person_name: 'Bob' } },
+      { type: 'alert', timestamp: new Date().toISOString(), level: 'info', message: 'not an event', data: {} }
+    ]
+    for (const draft of drafts) await backplane.bus.publish(draft)
+    const siteA = CameraScope.of(['site-a/*'])
+    const events = backplane.eventStatistics()
+    await until(async () => (await events.collect()).events_total === 2, 'both events counted')
+    const views = await events.collectViews([siteA, CameraScope.NONE])
+    t.match(views.get(siteA.key), { events_total: 1, events_today: 1, recognitions_today: 1, active_cameras: 1, last_recognition: { person_name: 'Ann', camera_id: 'site-a/cam1' } })
+    t.same(views.get(siteA.key)?.events_by_type, { face_recognized: 1 })
+    t.match(views.get(CameraScope.NONE.key), { events_total: 0, last_recognition: null, active_cameras: 0 })
+    t.match(await events.collect(), { events_total: 2, last_recognition: { person_name: 'Bob' } }, 'the unscoped counters are unchanged')
   })
 
   await t.test('start and close: the backplane is healthy, closes once, and another can start after it', async t => {

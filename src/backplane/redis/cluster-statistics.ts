@@ -1,13 +1,16 @@
 import type { Redis } from 'ioredis'
+import type { CameraScope } from '../../protocol/camera-scope.js'
 import type { Snapshot, StatisticsData, StatisticsSource } from '../../stats/collector.js'
 import { ACTIVE_CAMERA_WINDOW_MS, utcDay } from '../../stats/sources/events.js'
+import { readCameraCounts } from './camera-counts.js'
+import { viewOf, type ScopedEventSource } from '../../stats/sources/camera-views.js'
 import type { ClusterInstance } from './instance.js'
 import { Channels, Keys } from './keys.js'
 import type { RedisHealth } from './redis-health.js'
 import { eventCountersScript, leadScript, resignScript } from './scripts.js'
 
 /** Event counters over every instance, counted by the publish script. */
-export class ClusterEventStatistics implements StatisticsSource {
+export class ClusterEventStatistics implements ScopedEventSource {
   readonly name = 'events'
   readonly #client: Redis
 
@@ -31,6 +34,23 @@ export class ClusterEventStatistics implements StatisticsSource {
       active_cameras: Number(cameras),
       events_by_type: types
     }
+  }
+
+  /**
+   * Each scope's view, from one read of the per-camera counts the publish
+   * script keeps (only when a scoped view is asked for: the unscoped view
+   * reads the service-wide counters, as `collect()` does).
+   */
+  async collectViews (scopes: readonly CameraScope[]): Promise<Map<string, StatisticsData>> {
+    const views = new Map<string, StatisticsData>()
+    const at = Date.now()
+    const day = utcDay(at)
+    const scoped = scopes.filter(scope => !scope.all)
+    const cameras = scoped.length === 0 ? null : await readCameraCounts(this.#client, day, at - ACTIVE_CAMERA_WINDOW_MS)
+    for (const scope of scopes) {
+      views.set(scope.key, scope.all ? await this.collect() : viewOf(cameras ?? new Map(), scope, day, at))
+    }
+    return views
   }
 }
 

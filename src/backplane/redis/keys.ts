@@ -38,6 +38,18 @@ export const Keys = {
   /** Sorted set camera id → time of its last event (ms). */
   eventsCameras: `${PREFIX}events:cameras`,
   eventsLastRecognition: `${PREFIX}events:last_recognition`,
+  /** Sorted set camera id → seq of its last event, never pruned by time: the cameras counted one by one (capped, oldest forgotten). */
+  cameraIndex: `${PREFIX}events:camera:index`,
+  /** Hash camera id → events ever counted. */
+  cameraTotals: `${PREFIX}events:camera:totals`,
+  /** Hash camera id → events of one UTC day. */
+  cameraDay: (day: string) => `${PREFIX}events:camera:day:${day}`,
+  /** Hash camera id → recognitions of one UTC day. */
+  cameraDayRecognitions: (day: string) => `${PREFIX}events:camera:recognitions:${day}`,
+  /** Hash JSON [camera id, event type] → events. */
+  cameraTypes: `${PREFIX}events:camera:types`,
+  /** Hash camera id → "<seq>|<last recognition JSON>". */
+  cameraLastRecognition: `${PREFIX}events:camera:last_recognition`,
   /** The seq a publish with this idempotency key (scoped to its publisher) got; expires after the window. */
   idempotency: (scopedKey: string) => `${PREFIX}idem:${scopedKey}`
 } as const

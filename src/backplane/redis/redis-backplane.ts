@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis'
 import type { Snapshot, StatisticsSource } from '../../stats/collector.js'
+import type { ScopedEventSource } from '../../stats/sources/camera-views.js'
 import type { Backplane, LocalCounts, StatisticsShare, Totals } from '../backplane.js'
 import { newInstanceId } from '../instance-id.js'
 import { ClusterConnectionStatistics, ClusterEventStatistics, ClusterStatistics } from './cluster-statistics.js'
@@ -120,7 +121,7 @@ export class RedisBackplane implements Backplane {
   }
 
   /** Counted by the publish script, over every instance. */
-  eventStatistics (): StatisticsSource {
+  eventStatistics (): ScopedEventSource {
     return new ClusterEventStatistics(this.client)
   }
 

@@ -4,6 +4,7 @@ import { dropIfHung } from './redis-client.js'
 import { historySinceScript, publishScript } from './scripts.js'
 import { parsePayload } from '../../protocol/frame-cache.js'
 import { utcDay } from '../../stats/sources/events.js'
+import { MAX_TRACKED_CAMERAS } from '../../stats/sources/camera-views.js'
 import type { SequencedMessage } from '../../protocol/messages.js'
 import { PublishUnavailableError, PublishUnconfirmedError } from '../errors.js'
 import { deliverToAll, splitAroundSeq, type Bus, type BusHandler, type Draft, type Publication } from '../../bus/bus.js'
@@ -22,6 +23,8 @@ export interface RedisBusOptions {
   storedMessages: number
   /** How long an idempotency key is remembered (IDEMPOTENCY_WINDOW_MS); 0 ignores keys. */
   idempotencyWindowMs?: number
+  /** Cameras counted one by one for scoped views (default MAX_TRACKED_CAMERAS; smaller in tests). */
+  maxTrackedCameras?: number
   logger: { warn (obj: object, msg: string): void }
 }
 
@@ -46,6 +49,7 @@ export class RedisBus implements Bus {
   readonly #client: Redis
   readonly #subscriber: Redis
   readonly #storedMessages: number
+  readonly #maxTrackedCameras: number
   readonly #idempotencyWindowMs: number
   readonly #logger: RedisBusOptions['logger']
   readonly #handlers = new Set<BusHandler>()
@@ -62,6 +66,7 @@ export class RedisBus implements Bus {
     this.#client = options.client
     this.#subscriber = options.subscriber
     this.#storedMessages = options.storedMessages
+    this.#maxTrackedCameras = options.maxTrackedCameras ?? MAX_TRACKED_CAMERAS
     this.#idempotencyWindowMs = options.idempotencyWindowMs ?? 0
     this.#logger = options.logger
   }
@@ -113,11 +118,13 @@ export class RedisBus implements Bus {
     }
     const keys = [
       Keys.seq, Keys.history, Keys.eventsTotal, Keys.eventsDay(utcDay(at)), Keys.eventsByType,
-      Keys.eventsCameras, Keys.eventsLastRecognition, Keys.historyArrivals
+      Keys.eventsCameras, Keys.eventsLastRecognition, Keys.historyArrivals,
+      Keys.cameraIndex, Keys.cameraTotals, Keys.cameraDay(utcDay(at)), Keys.cameraDayRecognitions(utcDay(at)),
+      Keys.cameraTypes, Keys.cameraLastRecognition
     ]
     const args: Array<string | number> = [
       this.#highest, head, tail, this.#storedMessages, Channels.messages, isEvent ? '1' : '0', at,
-      isEvent ? draft.event_type : '', isEvent ? draft.camera_id : '', recognition, MAX_EVENT_TYPES
+      isEvent ? draft.event_type : '', isEvent ? draft.camera_id : '', recognition, MAX_EVENT_TYPES, this.#maxTrackedCameras
     ]
     if (idempotencyKey !== undefined && this.#idempotencyWindowMs > 0) {
       keys.push(Keys.idempotency(idempotencyKey))

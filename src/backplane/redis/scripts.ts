@@ -17,20 +17,27 @@ import { Script } from './script.js'
  * Each message's arrival (Redis's clock) is kept beside it, so that resume
  * can honour RESUME_WINDOW_MS; both sets are trimmed to the same size.
  *
- * With an idempotency key (KEYS[9]) the check and the record of the key
+ * With an idempotency key (KEYS[15]) the check and the record of the key
  * happen in the same script as the INCR: a duplicate publishes nothing and
  * gets the first seq back, even when the first script ran late (Redis was
  * stalled and its caller had already given up on it).
  *
+ * A camera event is also counted per camera (KEYS 9-14), for the views of
+ * scoped holders; at most ARGV[12] cameras are kept, the one whose last
+ * event is oldest (by seq: milliseconds tie) forgotten first, so Redis
+ * memory stays bounded.
+ *
  * KEYS: seq, history, events total, events of the day, events by type, cameras, last recognition,
- *       history arrivals, [idempotency key]
+ *       history arrivals, camera index, camera totals, camera day, camera day recognitions,
+ *       camera types, camera last recognition, [idempotency key]
  * ARGV: floor, head, tail, history size, channel, is camera event (1/0), now ms,
- *       event type, camera id, last recognition JSON or '', max event types, [idempotency window ms]
+ *       event type, camera id, last recognition JSON or '', max event types, max cameras,
+ *       [idempotency window ms]
  * Returns { seq, 1 if it was a duplicate (nothing published) else 0 }
  */
 export const publishScript = new Script(RAISE_FLOOR + NOW_MS + `
-if #KEYS >= 9 then
-  local first = redis.call('GET', KEYS[9])
+if #KEYS >= 15 then
+  local first = redis.call('GET', KEYS[15])
   if first then return { tonumber(first), 1 } end
 end
 raise_floor(KEYS[1], tonumber(ARGV[1]))
@@ -54,8 +61,27 @@ if ARGV[6] == '1' then
     redis.call('HINCRBY', KEYS[4], 'recognitions', 1)
     redis.call('SET', KEYS[7], ARGV[10])
   end
+  local camera = ARGV[9]
+  if not redis.call('ZSCORE', KEYS[9], camera) and redis.call('ZCARD', KEYS[9]) >= tonumber(ARGV[12]) then
+    local gone = redis.call('ZPOPMIN', KEYS[9])[1]
+    for i = 10, 14 do
+      if i ~= 13 then redis.call('HDEL', KEYS[i], gone) end
+    end
+    local types = redis.call('HKEYS', KEYS[5])
+    for i = 1, #types do redis.call('HDEL', KEYS[13], cjson.encode({ gone, types[i] })) end
+  end
+  redis.call('ZADD', KEYS[9], seq, camera)
+  redis.call('HINCRBY', KEYS[10], camera, 1)
+  redis.call('HINCRBY', KEYS[11], camera, 1)
+  redis.call('PEXPIRE', KEYS[11], 172800000)
+  redis.call('HINCRBY', KEYS[13], cjson.encode({ camera, event_type }), 1)
+  if ARGV[10] ~= '' then
+    redis.call('HINCRBY', KEYS[12], camera, 1)
+    redis.call('PEXPIRE', KEYS[12], 172800000)
+    redis.call('HSET', KEYS[14], camera, seq .. '|' .. ARGV[10])
+  end
 end
-if #KEYS >= 9 then redis.call('SET', KEYS[9], seq, 'PX', ARGV[12]) end
+if #KEYS >= 15 then redis.call('SET', KEYS[15], seq, 'PX', ARGV[13]) end
 redis.call('PUBLISH', ARGV[5], payload)
 return { seq, 0 }
 `)

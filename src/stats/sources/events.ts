@@ -1,16 +1,12 @@
+import type { CameraScope } from '../../protocol/camera-scope.js'
 import type { SequencedMessage } from '../../protocol/messages.js'
-import type { StatisticsData, StatisticsSource } from '../collector.js'
+import type { StatisticsData } from '../collector.js'
+import { ACTIVE_CAMERA_WINDOW_MS, MAX_TRACKED_CAMERAS, viewOf, type CameraCounts, type LastRecognition, type ScopedEventSource } from './camera-views.js'
 
-/** A camera counts as active for this long after its last event. */
-export const ACTIVE_CAMERA_WINDOW_MS = 5 * 60_000
+export { ACTIVE_CAMERA_WINDOW_MS, type LastRecognition }
+
 /** Distinct event types counted by name; the rest are summed under `other`. */
 const MAX_EVENT_TYPES = 256
-
-export interface LastRecognition {
-  person_name: string | null
-  camera_id: string
-  timestamp: string
-}
 
 /** The UTC day of a time (ms), as `YYYY-MM-DD`: the day `events_today` counts. */
 export function utcDay (ms: number): string {
@@ -19,9 +15,11 @@ export function utcDay (ms: number): string {
 
 /**
  * Counters over the camera events seen on the bus. Memory is bounded: the
- * camera map is pruned to the active window, and event types are capped.
+ * camera map is pruned to the active window, event types are capped, and
+ * the per-camera counts (for scoped views) keep the MAX_TRACKED_CAMERAS
+ * most recently seen cameras.
  */
-export class EventStatistics implements StatisticsSource {
+export class EventStatistics implements ScopedEventSource {
   readonly name = 'events'
   #total = 0
   #today = 0
@@ -30,10 +28,14 @@ export class EventStatistics implements StatisticsSource {
   #lastRecognition: LastRecognition | null = null
   readonly #cameras = new Map<string, number>()
   readonly #byType = new Map<string, number>()
+  /** Camera → its counts, ordered by last event (the oldest is forgotten first). */
+  readonly #perCamera = new Map<string, CameraCounts>()
+  readonly #maxCameras: number
   readonly #now: () => number
 
-  constructor (now: () => number = Date.now) {
+  constructor (now: () => number = Date.now, maxCameras = MAX_TRACKED_CAMERAS) {
     this.#now = now
+    this.#maxCameras = maxCameras
     this.#day = utcDay(now())
   }
 
@@ -47,15 +49,50 @@ export class EventStatistics implements StatisticsSource {
     this.#cameras.set(message.camera_id, at)
     const type = this.#byType.has(message.event_type) || this.#byType.size < MAX_EVENT_TYPES ? message.event_type : 'other'
     this.#byType.set(type, (this.#byType.get(type) ?? 0) + 1)
+    const camera = this.#camera(message.camera_id, at)
+    camera.total++
+    camera.today++
+    camera.byType.set(type, (camera.byType.get(type) ?? 0) + 1)
     if (message.event_type === 'face_recognized') {
       this.#recognitionsToday++
+      camera.recognitionsToday++
       const name = message.data.person_name
       this.#lastRecognition = {
         person_name: typeof name === 'string' ? name : null,
         camera_id: message.camera_id,
         timestamp: message.timestamp
       }
+      camera.lastRecognition = { seq: message.seq, value: this.#lastRecognition }
     }
+  }
+
+  /** Each scope's view of the counts (the unscoped one is `collect()`'s). */
+  async collectViews (scopes: readonly CameraScope[]): Promise<Map<string, StatisticsData>> {
+    const at = this.#now()
+    const day = utcDay(at)
+    const views = new Map<string, StatisticsData>()
+    for (const scope of scopes) views.set(scope.key, scope.all ? this.collect() : viewOf(this.#perCamera, scope, day, at))
+    return views
+  }
+
+  /** A camera's counts, moved to the newest end; the oldest camera is forgotten past the cap. */
+  #camera (id: string, at: number): CameraCounts {
+    const day = utcDay(at)
+    let counts = this.#perCamera.get(id)
+    if (counts === undefined) {
+      if (this.#perCamera.size >= this.#maxCameras) this.#perCamera.delete(this.#perCamera.keys().next().value as string)
+      counts = { total: 0, day, today: 0, recognitionsToday: 0, byType: new Map(), lastRecognition: null, lastEventAt: at }
+    } else {
+      this.#perCamera.delete(id)
+    }
+    this.#perCamera.set(id, counts)
+    counts.lastEventAt = at
+    if (counts.day !== day) {
+      counts.day = day
+      counts.today = 0
+      counts.recognitionsToday = 0
+    }
+    return counts
   }
 
   collect (): StatisticsData {

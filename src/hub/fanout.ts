@@ -19,8 +19,6 @@ export interface Member extends Recipient {
   readonly resumedThrough: number
   /** While set, live messages wait in the gate. */
   readonly gate: LiveGate | null
-  /** The cameras it may see: its `key` names its statistics view. */
-  readonly scope: { readonly key: string }
 }
 
 /** One message to fan out. */

@@ -109,12 +109,9 @@ t.test('connections that share a scope share one view; the view goes when its la
   await waitFor(() => views.size === 1, 'the site-a view dropped after its last connection left')
 })
 
-t.test('the service reads the cameras claim: a scoped token\'s connection gets its view (needs the scopes branch)', async t => {
+t.test('the service reads the cameras claim: a scoped token\'s connection gets its view', async t => {
   const server = await startServer(t, INTERVAL)
-  if (!serviceReadsCameraClaim(server)) {
-    t.pass('SKIPPED: the cameras claim is not read yet; this runs once the scopes branch is merged')
-    return
-  }
+  t.ok(serviceReadsCameraClaim(server), 'the service reads the cameras claim')
   const guard = await connect(server, t, 'guard', { cameras: ['site-a/*'] })
   for (const event of SITE_EVENTS) await publishEvent(server, event)
   t.match(await nextStatistics(guard, data => data.events_total === 2), SITE_A_VIEW)

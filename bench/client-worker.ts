@@ -15,7 +15,12 @@ import { signToken } from '../src/auth/sign.js'
 export type Dialect = 'json' | 'socketio'
 
 export type Command =
-  | { cmd: 'connect', dialect: Dialect, url: string, count: number, users: number, userOffset: number, secret: string, concurrency: number, localAddress?: string }
+  /**
+   * `scopes` > 0 (JSON dialect only): the socket at global index i (userOffset
+   * + its index here) gets a token with `cameras: ["site-<i mod scopes>/*"]`;
+   * `camera` is the camera the runner will publish for, to count the admitted.
+   */
+  | { cmd: 'connect', dialect: Dialect, url: string, count: number, users: number, userOffset: number, secret: string, concurrency: number, localAddress?: string, scopes?: number, camera?: string }
   | { cmd: 'sample', keep: number }
   | { cmd: 'ping-start', intervalMs: number }
   | { cmd: 'ping-stop' }
@@ -23,11 +28,16 @@ export type Command =
   | { cmd: 'exit' }
 
 export type Report =
-  | { ev: 'connected', opened: number, failed: number, failures: Record<string, number>, startedAt: number, endedAt: number }
+  /** `admitted`: how many of the opened sockets the connect command's `camera` admits (all without scopes). */
+  | { ev: 'connected', opened: number, failed: number, failures: Record<string, number>, startedAt: number, endedAt: number, admitted: number }
   | { ev: 'event', seq: number, latencies: number[] }
   | { ev: 'lat', latencies: number[], lowestLastSeq: number }
   | { ev: 'ping', rtts: number[] }
-  | { ev: 'held', open: number }
+  /**
+   * `strays`: per seq, deliveries to sockets whose scope does not admit the
+   * camera; `partial`: per seq never complete, how many admitted sockets got it.
+   */
+  | { ev: 'held', open: number, strays: Record<string, number>, partial: Record<string, number> }
 
 const wallNow = (): number => performance.timeOrigin + performance.now()
 const send = (report: Report): void => { process.send?.(report) }
@@ -40,18 +50,49 @@ const pending = new Map<number, number[]>()
 let sampleMode = false
 let sampleLatencies: number[] = []
 let lastSeq: number[] = []
+/** Per socket index (with scopes): the prefix its token's `cameras` claim admits, `site-<j>/`. */
+const prefixes: string[] = []
+let scoped = false
+/** Per seq, deliveries to sockets not admitted (fan-out mode); at most one entry per broadcast. */
+const strays = new Map<number, number>()
+/** Per camera id, how many open sockets admit it; the runner publishes for one camera. */
+const admittedBy = new Map<string, number>()
 
-function onEvent (index: number, message: { seq: number, data?: { t?: number } }): void {
+/**
+ * Whether socket `index` may receive an event of this camera: the benchmark's
+ * own prefix test, not the service's CameraScope, so a bug there shows as a stray.
+ */
+function admits (index: number, cameraId: string | undefined): boolean {
+  return !scoped || cameraId === undefined || cameraId.startsWith(prefixes[index])
+}
+
+function admittedCount (cameraId: string | undefined): number {
+  if (!scoped || cameraId === undefined) return sockets.length
+  let count = admittedBy.get(cameraId)
+  if (count === undefined) {
+    count = 0
+    for (const socket of sockets) if (admits((socket as WebSocket & { index: number }).index, cameraId)) count++
+    if (admittedBy.size >= 100) admittedBy.clear()
+    admittedBy.set(cameraId, count)
+  }
+  return count
+}
+
+function onEvent (index: number, message: { seq: number, camera_id?: string, data?: { t?: number } }): void {
   const latency = wallNow() - (message.data?.t ?? NaN)
   if (sampleMode) {
     sampleLatencies.push(latency)
     lastSeq[index] = message.seq
     return
   }
+  if (!admits(index, message.camera_id)) {
+    strays.set(message.seq, (strays.get(message.seq) ?? 0) + 1)
+    return
+  }
   let list = pending.get(message.seq)
   if (list === undefined) pending.set(message.seq, list = [])
   list.push(latency)
-  if (list.length === sockets.length) {
+  if (list.length === admittedCount(message.camera_id)) {
     pending.delete(message.seq)
     send({ ev: 'event', seq: message.seq, latencies: list })
   }
@@ -67,7 +108,7 @@ function handleText (index: number, socket: WebSocket, text: string, onReady: ()
   }
   // engine.io over websocket: 0 open, 2 ping, 4 message; socket.io inside: 0 connect, 2 event, 3 ack.
   if (text.startsWith('42')) {
-    const [name, message] = JSON.parse(text.slice(2)) as [string, { seq: number, data?: { t?: number } }]
+    const [name, message] = JSON.parse(text.slice(2)) as [string, { seq: number, camera_id?: string, data?: { t?: number } }]
     if (name === 'camera_event') onEvent(index, message)
   } else if (text === '2') {
     socket.send('3')
@@ -94,6 +135,8 @@ function onPong (id: string): void {
 
 async function connect (command: Extract<Command, { cmd: 'connect' }>): Promise<void> {
   dialect = command.dialect
+  const scopes = command.scopes ?? 0
+  scoped = scopes > 0
   const failures: Record<string, number> = {}
   let opened = 0
   let failed = 0
@@ -102,12 +145,18 @@ async function connect (command: Extract<Command, { cmd: 'connect' }>): Promise<
   const openOne = async (): Promise<void> => {
     const index = next++
     const user = (command.userOffset + index) % command.users
-    // Signing is slow next to a handshake: one token per user, signed once.
-    let token = tokens.get(user)
-    if (token === undefined) tokens.set(user, token = signToken({ sub: `bench-${user}` }, { key: command.secret, ttlMs: 6 * 3_600_000 }))
+    const scope = scoped ? (command.userOffset + index) % scopes : -1
+    if (scoped) prefixes[index] = `site-${scope}/`
+    // Signing is slow next to a handshake: one token per user (and scope), signed once.
+    const key = scoped ? user * scopes + scope : user
+    let token = tokens.get(key)
+    if (token === undefined) {
+      tokens.set(key, token = signToken({ sub: `bench-${user}`, ...(scoped ? { cameras: [`site-${scope}/*`] } : {}) }, { key: command.secret, ttlMs: 6 * 3_600_000 }))
+    }
     const url = command.dialect === 'json' ? `${command.url}?token=${token}` : command.url
-    const socket = new WebSocket(url, { perMessageDeflate: false, ...(command.localAddress === undefined ? {} : { localAddress: command.localAddress }) }) as WebSocket & { token: string }
+    const socket = new WebSocket(url, { perMessageDeflate: false, ...(command.localAddress === undefined ? {} : { localAddress: command.localAddress }) }) as WebSocket & { token: string, index: number }
     socket.token = token
+    socket.index = index
     await new Promise<void>(resolve => {
       let ready = false
       socket.on('message', (data: Buffer) => {
@@ -136,7 +185,7 @@ async function connect (command: Extract<Command, { cmd: 'connect' }>): Promise<
   await Promise.all(lanes)
   // Sockets that failed leave holes; keep the array dense for counting.
   for (let i = sockets.length - 1; i >= 0; i--) if (sockets[i] === undefined) sockets.splice(i, 1)
-  send({ ev: 'connected', opened, failed, failures, startedAt, endedAt: wallNow() })
+  send({ ev: 'connected', opened, failed, failures, startedAt, endedAt: wallNow(), admitted: admittedCount(command.camera) })
 }
 
 /**
@@ -184,7 +233,12 @@ process.on('message', (command: Command) => {
       break
     case 'count':
       // How many of the sockets this process opened are still open.
-      send({ ev: 'held', open: sockets.filter(socket => socket.readyState === WebSocket.OPEN).length })
+      send({
+        ev: 'held',
+        open: sockets.filter(socket => socket.readyState === WebSocket.OPEN).length,
+        strays: Object.fromEntries(strays),
+        partial: Object.fromEntries([...pending].map(([seq, list]) => [seq, list.length]))
+      })
       break
     case 'exit': process.exit(0)
   }

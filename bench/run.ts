@@ -12,6 +12,7 @@
  *   npm run bench -- --sizes 2000 --targets service,ws-reference --sustained-size 2000
  *   npm run bench -- --repeat 2           # every figure the best of two rounds (noisy machines)
  *   npm run bench -- --cpu-prof           # also writes CPU profiles of the targets
+ *   npm run bench -- --sizes 15000 --targets service --scopes 50   # camera scopes (below)
  *
  * Per target and N: authenticated handshakes per second, RSS per idle
  * connection, fan-out of one camera_event to all N (p50 and last delivery,
@@ -21,6 +22,19 @@
  * how many of the opened connections are still held. Prints a table with
  * ratios against ws-reference (and one of service-cluster against service)
  * and writes JSON to bench/results/.
+ *
+ * --scopes K (default 0: every token unscoped, as above): the client socket
+ * with index i (0 … N-1 over all client processes) gets a token whose claim
+ * is `cameras: ["site-<i mod K>/*"]`, and the fan-out publishes camera events
+ * for `site-0/cam1`, so each broadcast is for the ceil(N/K) sockets with
+ * i mod K = 0. The clients check admission themselves (a prefix test, not
+ * the service's code) and count every delivery: the table gets a `reached`
+ * column (sockets that received each broadcast, of the admitted), fan-out
+ * p50/last are over the admitted sockets, and a FAIL line and exit code 1
+ * follow if a socket outside the scope received one or an admitted socket
+ * missed one. The pinger stays unscoped. ws-reference and socket.io know no
+ * scopes and are skipped with a note (an unscoped broadcast to all N is not
+ * comparable); the sustained search is skipped too (it waits for every socket).
  */
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -50,13 +64,14 @@ const { values: args } = parseArgs({
     broadcasts: { type: 'string' },
     repeat: { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
+    scopes: { type: 'string', default: '0' },
     baseline: { type: 'string' },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false }
   }
 })
 if (args.help === true) {
-  console.log('usage: npm run bench -- [--quick] [--sizes 1000,5000,15000] [--targets service,ws-reference,socket.io,service-cluster] [--sustained-size 5000] [--broadcasts 10] [--repeat 1] [--cpu-prof] [--baseline DIR] [--out file.json]')
+  console.log('usage: npm run bench -- [--quick] [--sizes 1000,5000,15000] [--targets service,ws-reference,socket.io,service-cluster] [--sustained-size 5000] [--broadcasts 10] [--repeat 1] [--cpu-prof] [--scopes 0] [--baseline DIR] [--out file.json]')
   process.exit(0)
 }
 const sizes = (args.sizes ?? (args.quick === true ? '200,1000' : '1000,5000,15000')).split(',').map(Number)
@@ -78,6 +93,22 @@ if (args.baseline !== undefined && !targets.includes('baseline')) targets.splice
 for (const target of targets) {
   if (!(TARGETS as readonly string[]).includes(target) && !(target === 'baseline' && args.baseline !== undefined)) {
     console.error(`unknown target ${target}; use ${TARGETS.join(', ')}`)
+    process.exit(2)
+  }
+}
+const scopes = Number(args.scopes)
+if (!Number.isInteger(scopes) || scopes < 0 || scopes > 10_000) {
+  console.error('--scopes takes a whole number between 0 (unscoped) and 10000')
+  process.exit(2)
+}
+/** The camera every fan-out broadcast is for: with scopes, one that only site-0's sockets see. */
+const CAMERA = scopes > 0 ? 'site-0/cam1' : 'cam-1'
+if (scopes > 0) {
+  const unscopedOnly: Target[] = targets.filter(target => target === 'ws-reference' || target === 'socket.io')
+  if (unscopedOnly.length > 0) console.log(`--scopes ${scopes}: skipping ${unscopedOnly.join(' and ')} (no camera scopes there; an unscoped broadcast to all N is not comparable)`)
+  targets.splice(0, targets.length, ...targets.filter(target => !unscopedOnly.includes(target)))
+  if (targets.length === 0) {
+    console.error('--scopes needs a service target: service, service-cluster or baseline')
     process.exit(2)
   }
 }
@@ -120,7 +151,7 @@ async function httpCall (port: number, method: string, path: string, body?: stri
 
 /** Publishes one camera event carrying its send time; resolves with its seq. */
 async function publish (port: number): Promise<number> {
-  const body = JSON.stringify({ camera_id: 'cam-1', event_type: 'motion', data: { t: wallNow(), zone: 'entrance', confidence: 0.93 } })
+  const body = JSON.stringify({ camera_id: CAMERA, event_type: 'motion', data: { t: wallNow(), zone: 'entrance', confidence: 0.93 } })
   const reply = await httpCall(port, 'POST', '/api/events', body)
   if (reply.status !== 202) throw new Error(`publish answered ${reply.status}: ${reply.text}`)
   return (JSON.parse(reply.text) as { seq: number }).seq
@@ -352,6 +383,11 @@ interface Result {
   pingP99Ms: number
   sustainedEventsPerSec: number | null
   incompleteBroadcasts: number
+  /** With --scopes: the opened sockets whose scope admits the camera, and how many sockets each broadcast reached. */
+  admitted: number | null
+  reached: number[] | null
+  /** Deliveries to sockets whose scope does not admit the camera, over every broadcast. */
+  strays: number | null
 }
 
 async function sustained (running: Running, workers: Worker[]): Promise<number> {
@@ -412,13 +448,18 @@ async function measure (target: Target, n: number): Promise<Result> {
     const connected = workers.map((worker, i) => {
       const count = Math.floor(n / workerCount) + (i < n % workerCount ? 1 : 0)
       const reply = worker.next('connected')
-      worker.send({ cmd: 'connect', dialect: running.dialect, url: running.url, count, users, userOffset: offset, secret: SECRET, concurrency: 64 })
+      worker.send({ cmd: 'connect', dialect: running.dialect, url: running.url, count, users, userOffset: offset, secret: SECRET, concurrency: 64, scopes, camera: CAMERA })
       offset += count
       return reply
     })
     const reports = await Promise.all(connected)
     const opened = reports.reduce((sum, r) => sum + r.opened, 0)
     const failed = reports.reduce((sum, r) => sum + r.failed, 0)
+    const admitted = reports.reduce((sum, r) => sum + r.admitted, 0)
+    if (scopes > 0) {
+      const assigned = Math.ceil(n / scopes)
+      console.log(`    ${admitted} opened sockets admit ${CAMERA} (the assignment gives ${assigned} of ${n})`)
+    }
     const handshakesPerSec = opened / ((Math.max(...reports.map(r => r.endedAt)) - Math.min(...reports.map(r => r.startedAt))) / 1000)
     await sleep(1500)
     const loaded = await gcAndRss(running)
@@ -432,6 +473,8 @@ async function measure (target: Target, n: number): Promise<Result> {
     const p50s: number[] = []
     const lasts: number[] = []
     let incomplete = 0
+    /** Per broadcast seq, admitted sockets that reported it, counted by the client processes that completed it. */
+    const reachedBySeq = new Map<number, number>()
     const pending = new Map<number, { parts: number[][], done: () => void }>()
     const partsFor = (seq: number): { parts: number[][], done: () => void } => {
       let entry = pending.get(seq)
@@ -441,6 +484,9 @@ async function measure (target: Target, n: number): Promise<Result> {
     for (const worker of workers) {
       worker.onReport = report => {
         if (report.ev !== 'event') return
+        // A process that completes a broadcast after the runner gave up on it still counts as reached.
+        const late = reachedBySeq.get(report.seq)
+        if (late !== undefined && !pending.has(report.seq)) { reachedBySeq.set(report.seq, late + report.latencies.length); return }
         const entry = partsFor(report.seq)
         entry.parts.push(report.latencies)
         if (entry.parts.length === workers.length) entry.done()
@@ -454,6 +500,7 @@ async function measure (target: Target, n: number): Promise<Result> {
         await Promise.race([new Promise<void>(resolve => { entry.done = resolve }), sleep(20_000)])
       }
       pending.delete(seq)
+      reachedBySeq.set(seq, entry.parts.reduce((sum, part) => sum + part.length, 0))
       if (entry.parts.length < workers.length) { incomplete++; continue }
       if (i < WARM_UP) continue
       const all = entry.parts.flat()
@@ -463,10 +510,31 @@ async function measure (target: Target, n: number): Promise<Result> {
     const pingStats = pinger.next('ping')
     pinger.send({ cmd: 'ping-stop' })
     const { rtts } = await pingStats
-    const sustainedEventsPerSec = n === sustainedSize ? await sustained(running, workers) : null
+    if (n === sustainedSize && scopes > 0) console.log('    sustained: skipped with --scopes (it waits for every socket)')
+    const sustainedEventsPerSec = n === sustainedSize && scopes === 0 ? await sustained(running, workers) : null
     await sleep(500)
-    const counts = workers.map(async worker => { const reply = worker.next('held'); worker.send({ cmd: 'count' }); return (await reply).open })
-    const held = (await Promise.all(counts)).reduce((sum, open) => sum + open, 0)
+    const tallies = await Promise.all(workers.map(async worker => { const reply = worker.next('held'); worker.send({ cmd: 'count' }); return await reply }))
+    const held = tallies.reduce((sum, tally) => sum + tally.open, 0)
+    // Deliveries outside the scope, and the admitted of broadcasts some process never completed.
+    let strays = 0
+    for (const tally of tallies) {
+      for (const [seq, count] of Object.entries(tally.strays)) {
+        strays += count
+        reachedBySeq.set(Number(seq), (reachedBySeq.get(Number(seq)) ?? 0) + count)
+      }
+      for (const [seq, count] of Object.entries(tally.partial)) {
+        if (reachedBySeq.has(Number(seq))) reachedBySeq.set(Number(seq), reachedBySeq.get(Number(seq))! + count)
+      }
+    }
+    const reached = [...reachedBySeq.values()]
+    if (scopes > 0) {
+      const wrong = reached.filter(count => count !== admitted).length
+      console.log(`    each broadcast reached ${reachedText(reached, admitted)}; ${strays} deliveries outside the scope`)
+      if (strays > 0 || wrong > 0 || incomplete > 0) {
+        console.log(`FAIL ${target} N=${n} --scopes ${scopes}: ${wrong} of ${reached.length} broadcasts did not reach exactly the ${admitted} admitted sockets (${strays} deliveries to sockets outside the scope, ${incomplete} broadcasts missed by admitted sockets)`)
+        process.exitCode = 1
+      }
+    }
     // Only the service has the status endpoint (socket.io's server never answers unknown paths).
     const status = target === 'service' || target === 'service-cluster' || target === 'baseline' ? await serverStatus(running.port).catch(() => null) : null
     const instances = target === 'service-cluster' ? status?.instances ?? null : null
@@ -484,7 +552,10 @@ async function measure (target: Target, n: number): Promise<Result> {
       fanoutLastMs: median(lasts),
       pingP99Ms: quantile(rtts, 0.99),
       sustainedEventsPerSec,
-      incompleteBroadcasts: incomplete
+      incompleteBroadcasts: incomplete,
+      admitted: scopes > 0 ? admitted : null,
+      reached: scopes > 0 ? reached : null,
+      strays: scopes > 0 ? strays : null
     }
   } finally {
     for (const worker of workers) worker.kill()
@@ -493,12 +564,22 @@ async function measure (target: Target, n: number): Promise<Result> {
   }
 }
 
+/** How many sockets the broadcasts reached, of the admitted: `300 of 300`, or `299–301 of 300`. */
+function reachedText (reached: number[], admitted: number): string {
+  if (reached.length === 0) return `none of ${admitted}`
+  const low = Math.min(...reached)
+  const high = Math.max(...reached)
+  return `${low === high ? low : `${low}–${high}`} of ${admitted}`
+}
+
 /** The results as a Markdown table, with ratios against `reference` at the same N. */
 function table (results: Result[], reference: Target): string {
   const ref = (r: Result): Result | undefined => results.find(x => x.target === reference && x.n === r.n)
   const ratio = (value: number | null, base: number | null | undefined): string =>
     value === null || base === null || base === undefined || !Number.isFinite(base) || base === 0 ? '' : ` (${(value / base).toFixed(2)}×)`
-  const rows = [['target', 'N', 'opened/failed', 'held', 'handshakes/s', 'RSS/conn', 'fan-out p50', 'fan-out last', 'ping p99', 'sustained ev/s']]
+  // The reached column only with --scopes: without, every broadcast is for all N.
+  const withReached = results.some(r => r.reached !== null)
+  const rows = [['target', 'N', 'opened/failed', 'held', 'handshakes/s', 'RSS/conn', ...(withReached ? ['reached'] : []), 'fan-out p50', 'fan-out last', 'ping p99', 'sustained ev/s']]
   for (const r of results) {
     const base = ref(r)
     rows.push([
@@ -508,6 +589,7 @@ function table (results: Result[], reference: Target): string {
       `${r.held}${ratio(r.held, base?.held)}`,
       `${Math.round(r.handshakesPerSec)}${ratio(r.handshakesPerSec, base?.handshakesPerSec)}`,
       `${(r.rssPerConnectionBytes / 1024).toFixed(1)} KB${ratio(r.rssPerConnectionBytes, base?.rssPerConnectionBytes)}`,
+      ...(withReached ? [r.reached === null || r.admitted === null ? '' : reachedText(r.reached, r.admitted)] : []),
       `${r.fanoutP50Ms.toFixed(1)} ms${ratio(r.fanoutP50Ms, base?.fanoutP50Ms)}`,
       `${r.fanoutLastMs.toFixed(1)} ms${ratio(r.fanoutLastMs, base?.fanoutLastMs)}${r.incompleteBroadcasts > 0 ? ` [${r.incompleteBroadcasts} incomplete]` : ''}`,
       `${r.pingP99Ms.toFixed(1)} ms${ratio(r.pingP99Ms, base?.pingP99Ms)}`,
@@ -520,7 +602,7 @@ function table (results: Result[], reference: Target): string {
 }
 
 const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, platform: process.platform }
-console.log(`bench: sizes ${sizes.join(', ')}; targets ${targets.join(', ')}; sustained at N=${sustainedSize}; ${machine.cpus} cores (${machine.cpuModel}), Node ${machine.node}`)
+console.log(`bench: sizes ${sizes.join(', ')}; targets ${targets.join(', ')}; sustained at N=${sustainedSize};${scopes > 0 ? ` ${scopes} camera scopes, broadcasts for ${CAMERA};` : ''} ${machine.cpus} cores (${machine.cpuModel}), Node ${machine.node}`)
 let interrupted = false
 let interruptedAt = 0
 process.on('SIGINT', () => {
@@ -574,7 +656,10 @@ function best (group: Result[]): Result {
     fanoutLastMs: min(r => r.fanoutLastMs),
     pingP99Ms: min(r => r.pingP99Ms),
     sustainedEventsPerSec: sustained.length === 0 ? null : Math.max(...sustained),
-    incompleteBroadcasts: max(r => r.incompleteBroadcasts)
+    incompleteBroadcasts: max(r => r.incompleteBroadcasts),
+    // Correctness, not speed: every round's broadcasts, not the best round's.
+    reached: group[0].reached === null ? null : group.flatMap(r => r.reached ?? []),
+    strays: group[0].strays === null ? null : group.reduce((sum, r) => sum + (r.strays ?? 0), 0)
   }
 }
 const results: Result[] = []
@@ -595,5 +680,5 @@ if (pair.some(r => r.target === 'service-cluster') && pair.some(r => r.target ==
 }
 mkdirSync(join(here, 'results'), { recursive: true })
 const out = args.out ?? join(here, 'results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`)
-writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine, sizes, sustainedSize, broadcasts, repeat, results, runs, table: output }, null, 2))
+writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine, sizes, sustainedSize, broadcasts, repeat, scopes, camera: CAMERA, results, runs, table: output }, null, 2))
 console.log(`results written to ${out}`)

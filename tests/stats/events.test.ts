@@ -30,7 +30,16 @@ t.test('event statistics count per UTC day and forget idle cameras', async t => 
 
 t.test('before any event every counter is zero', async t => {
   const { stats } = statsAt('2026-03-01T12:00:00Z')
-  t.same(stats.collect(), { events_total: 0, events_today: 0, recognitions_today: 0, last_recognition: null, active_cameras: 0, events_by_type: {} })
+  const zeros = new Array(60).fill(0)
+  t.same(stats.collect(), {
+    events_total: 0,
+    events_today: 0,
+    recognitions_today: 0,
+    last_recognition: null,
+    active_cameras: 0,
+    events_by_type: {},
+    series: { minute_start: '2026-03-01T11:01:00.000Z', events: zeros, recognitions: zeros }
+  })
   t.equal(stats.name, 'events')
 })
 

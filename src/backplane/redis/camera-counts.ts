@@ -1,14 +1,16 @@
 import type { Redis } from 'ioredis'
 import type { CameraCounts } from '../../stats/sources/camera-views.js'
 import { Keys } from './keys.js'
+import { MinuteCounts, minuteOf, SERIES_MINUTES } from '../../stats/sources/minute-series.js'
 
 /**
  * Reads the per-camera counts the publish script keeps (at most
  * MAX_TRACKED_CAMERAS cameras) in one round trip, for every scoped view of
  * one interval together.
  */
-export async function readCameraCounts (client: Redis, day: string, activeSince: number): Promise<Map<string, CameraCounts>> {
-  const replies = await client.multi()
+export async function readCameraCounts (client: Redis, day: string, activeSince: number, at: number): Promise<Map<string, CameraCounts>> {
+  const first = minuteOf(at) - SERIES_MINUTES + 1
+  const multi = client.multi()
     .zrange(Keys.cameraIndex, 0, -1)
     .zrangebyscore(Keys.eventsCameras, activeSince, '+inf', 'WITHSCORES')
     .hgetall(Keys.cameraTotals)
@@ -16,10 +18,15 @@ export async function readCameraCounts (client: Redis, day: string, activeSince:
     .hgetall(Keys.cameraDayRecognitions(day))
     .hgetall(Keys.cameraTypes)
     .hgetall(Keys.cameraLastRecognition)
-    .exec()
+  // Each minute of the series: camera → events, camera → recognitions.
+  for (let minute = first; minute < first + SERIES_MINUTES; minute++) {
+    multi.hgetall(Keys.cameraMinute(minute)).hgetall(Keys.cameraMinuteRecognitions(minute))
+  }
+  const replies = await multi.exec()
   if (replies === null) throw new Error('reading the per-camera counts was aborted')
   for (const [err] of replies) if (err !== null) throw err
-  const [index, active, totals, today, recognitions, types, last] = replies.map(([, value]) => value) as [
+  const values = replies.map(([, value]) => value)
+  const [index, active, totals, today, recognitions, types, last] = values as [
     string[], string[], Record<string, string>, Record<string, string>, Record<string, string>, Record<string, string>, Record<string, string>
   ]
   const lastEventAt = new Map<string, number>()
@@ -35,6 +42,17 @@ export async function readCameraCounts (client: Redis, day: string, activeSince:
       lastRecognition: lastRecognitionOf(last[id]),
       lastEventAt: lastEventAt.get(id) ?? 0
     })
+  }
+  for (let i = 0; i < SERIES_MINUTES; i++) {
+    const events = values[7 + 2 * i] as Record<string, string>
+    const recognized = values[8 + 2 * i] as Record<string, string>
+    const minuteAt = (first + i) * 60_000
+    for (const [id, count] of Object.entries(events)) {
+      const camera = cameras.get(id)
+      if (camera === undefined) continue // forgotten: only the index's cameras count
+      camera.minutes ??= new MinuteCounts()
+      camera.minutes.addCounts(minuteAt, Number(count), Number(recognized[id] ?? 0))
+    }
   }
   for (const [field, count] of Object.entries(types)) {
     const pair = parsePair(field)

@@ -4,6 +4,7 @@ import type { Snapshot, StatisticsData, StatisticsSource } from '../../stats/col
 import { ACTIVE_CAMERA_WINDOW_MS, utcDay } from '../../stats/sources/events.js'
 import { readCameraCounts } from './camera-counts.js'
 import { viewOf, type ScopedEventSource } from '../../stats/sources/camera-views.js'
+import { minuteOf, SERIES_MINUTES, seriesOf } from '../../stats/sources/minute-series.js'
 import type { ClusterInstance } from './instance.js'
 import { Channels, Keys } from './keys.js'
 import type { RedisHealth } from './redis-health.js'
@@ -20,9 +21,11 @@ export class ClusterEventStatistics implements ScopedEventSource {
 
   async collect (): Promise<StatisticsData> {
     const at = Date.now()
-    const [total, today, recognitions, last, cameras, byType] = await eventCountersScript.run(this.#client, [
-      Keys.eventsTotal, Keys.eventsDay(utcDay(at)), Keys.eventsByType, Keys.eventsCameras, Keys.eventsLastRecognition
-    ], [at - ACTIVE_CAMERA_WINDOW_MS]) as [string, string, string, string, number, string[]]
+    const first = minuteOf(at) - SERIES_MINUTES + 1
+    const minutes = Array.from({ length: SERIES_MINUTES }, (_, i) => Keys.eventsMinute(first + i))
+    const [total, today, recognitions, last, cameras, byType, perMinute] = await eventCountersScript.run(this.#client, [
+      Keys.eventsTotal, Keys.eventsDay(utcDay(at)), Keys.eventsByType, Keys.eventsCameras, Keys.eventsLastRecognition, ...minutes
+    ], [at - ACTIVE_CAMERA_WINDOW_MS]) as [string, string, string, string, number, string[], string[]]
     // Event types are publishers' strings: "__proto__" must stay a key.
     const types: Record<string, number> = Object.create(null)
     for (let i = 0; i + 1 < byType.length; i += 2) types[byType[i]] = Number(byType[i + 1])
@@ -32,7 +35,11 @@ export class ClusterEventStatistics implements ScopedEventSource {
       recognitions_today: Number(recognitions),
       last_recognition: last === '' ? null : JSON.parse(last),
       active_cameras: Number(cameras),
-      events_by_type: types
+      events_by_type: types,
+      series: seriesOf(at, minute => {
+        const i = 2 * (minute - first)
+        return [Number(perMinute[i] ?? 0), Number(perMinute[i + 1] ?? 0)]
+      })
     }
   }
 
@@ -46,7 +53,7 @@ export class ClusterEventStatistics implements ScopedEventSource {
     const at = Date.now()
     const day = utcDay(at)
     const scoped = scopes.filter(scope => !scope.all)
-    const cameras = scoped.length === 0 ? null : await readCameraCounts(this.#client, day, at - ACTIVE_CAMERA_WINDOW_MS)
+    const cameras = scoped.length === 0 ? null : await readCameraCounts(this.#client, day, at - ACTIVE_CAMERA_WINDOW_MS, at)
     for (const scope of scopes) {
       views.set(scope.key, scope.all ? await this.collect() : viewOf(cameras ?? new Map(), scope, day, at))
     }

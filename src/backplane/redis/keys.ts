@@ -35,6 +35,8 @@ export const Keys = {
   /** Hash `events`, `recognitions` of one UTC day. */
   eventsDay: (day: string) => `${PREFIX}events:day:${day}`,
   eventsByType: `${PREFIX}events:types`,
+  /** Hash `events`, `recognitions` of one UTC minute (ms / 60 000): the `series`; expires after two hours. */
+  eventsMinute: (minute: number) => `${PREFIX}events:minute:${minute}`,
   /** Sorted set camera id → time of its last event (ms). */
   eventsCameras: `${PREFIX}events:cameras`,
   eventsLastRecognition: `${PREFIX}events:last_recognition`,
@@ -46,6 +48,10 @@ export const Keys = {
   cameraDay: (day: string) => `${PREFIX}events:camera:day:${day}`,
   /** Hash camera id → recognitions of one UTC day. */
   cameraDayRecognitions: (day: string) => `${PREFIX}events:camera:recognitions:${day}`,
+  /** Hash camera id → events of one minute (a forgotten camera is removed from the current minute's only: the index filters the rest); expires after two hours. */
+  cameraMinute: (minute: number) => `${PREFIX}events:camera:minute:${minute}`,
+  /** Hash camera id → recognitions of one minute; as cameraMinute. */
+  cameraMinuteRecognitions: (minute: number) => `${PREFIX}events:camera:minute_recognitions:${minute}`,
   /** Hash JSON [camera id, event type] → events. */
   cameraTypes: `${PREFIX}events:camera:types`,
   /** Hash camera id → "<seq>|<last recognition JSON>". */

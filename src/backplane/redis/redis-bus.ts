@@ -4,6 +4,7 @@ import { dropIfHung } from './redis-client.js'
 import { historySinceScript, publishScript } from './scripts.js'
 import { parsePayload } from '../../protocol/frame-cache.js'
 import { utcDay } from '../../stats/sources/events.js'
+import { minuteOf } from '../../stats/sources/minute-series.js'
 import { MAX_TRACKED_CAMERAS } from '../../stats/sources/camera-views.js'
 import type { SequencedMessage } from '../../protocol/messages.js'
 import { PublishUnavailableError, PublishUnconfirmedError } from '../errors.js'
@@ -120,7 +121,8 @@ export class RedisBus implements Bus {
       Keys.seq, Keys.history, Keys.eventsTotal, Keys.eventsDay(utcDay(at)), Keys.eventsByType,
       Keys.eventsCameras, Keys.eventsLastRecognition, Keys.historyArrivals,
       Keys.cameraIndex, Keys.cameraTotals, Keys.cameraDay(utcDay(at)), Keys.cameraDayRecognitions(utcDay(at)),
-      Keys.cameraTypes, Keys.cameraLastRecognition
+      Keys.cameraTypes, Keys.cameraLastRecognition,
+      Keys.eventsMinute(minuteOf(at)), Keys.cameraMinute(minuteOf(at)), Keys.cameraMinuteRecognitions(minuteOf(at))
     ]
     const args: Array<string | number> = [
       this.#highest, head, tail, this.#storedMessages, Channels.messages, isEvent ? '1' : '0', at,

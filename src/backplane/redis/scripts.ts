@@ -17,7 +17,7 @@ import { Script } from './script.js'
  * Each message's arrival (Redis's clock) is kept beside it, so that resume
  * can honour RESUME_WINDOW_MS; both sets are trimmed to the same size.
  *
- * With an idempotency key (KEYS[15]) the check and the record of the key
+ * With an idempotency key (KEYS[18]) the check and the record of the key
  * happen in the same script as the INCR: a duplicate publishes nothing and
  * gets the first seq back, even when the first script ran late (Redis was
  * stalled and its caller had already given up on it).
@@ -27,17 +27,24 @@ import { Script } from './script.js'
  * event is oldest (by seq: milliseconds tie) forgotten first, so Redis
  * memory stays bounded.
  *
+ * A camera event is counted in its minute too (KEYS 15-17: the `series`,
+ * service-wide and per camera), in the same script as the day's count, so
+ * the series never sums past `events_today`. Minute keys expire after two
+ * hours; a forgotten camera leaves the current minute's hashes, so each
+ * minute holds at most ARGV[12] cameras.
+ *
  * KEYS: seq, history, events total, events of the day, events by type, cameras, last recognition,
  *       history arrivals, camera index, camera totals, camera day, camera day recognitions,
- *       camera types, camera last recognition, [idempotency key]
+ *       camera types, camera last recognition, events of the minute, camera minute, camera minute
+ *       recognitions, [idempotency key]
  * ARGV: floor, head, tail, history size, channel, is camera event (1/0), now ms,
  *       event type, camera id, last recognition JSON or '', max event types, max cameras,
  *       [idempotency window ms]
  * Returns { seq, 1 if it was a duplicate (nothing published) else 0 }
  */
 export const publishScript = new Script(RAISE_FLOOR + NOW_MS + `
-if #KEYS >= 15 then
-  local first = redis.call('GET', KEYS[15])
+if #KEYS >= 18 then
+  local first = redis.call('GET', KEYS[18])
   if first then return { tonumber(first), 1 } end
 end
 raise_floor(KEYS[1], tonumber(ARGV[1]))
@@ -56,6 +63,8 @@ if ARGV[6] == '1' then
     event_type = 'other'
   end
   redis.call('HINCRBY', KEYS[5], event_type, 1)
+  redis.call('HINCRBY', KEYS[15], 'events', 1)
+  redis.call('PEXPIRE', KEYS[15], 7200000)
   redis.call('ZADD', KEYS[6], ARGV[7], ARGV[9])
   if ARGV[10] ~= '' then
     redis.call('HINCRBY', KEYS[4], 'recognitions', 1)
@@ -64,8 +73,8 @@ if ARGV[6] == '1' then
   local camera = ARGV[9]
   if not redis.call('ZSCORE', KEYS[9], camera) and redis.call('ZCARD', KEYS[9]) >= tonumber(ARGV[12]) then
     local gone = redis.call('ZPOPMIN', KEYS[9])[1]
-    for i = 10, 14 do
-      if i ~= 13 then redis.call('HDEL', KEYS[i], gone) end
+    for i = 10, 17 do
+      if i ~= 13 and i ~= 15 then redis.call('HDEL', KEYS[i], gone) end
     end
     local types = redis.call('HKEYS', KEYS[5])
     for i = 1, #types do redis.call('HDEL', KEYS[13], cjson.encode({ gone, types[i] })) end
@@ -75,13 +84,18 @@ if ARGV[6] == '1' then
   redis.call('HINCRBY', KEYS[11], camera, 1)
   redis.call('PEXPIRE', KEYS[11], 172800000)
   redis.call('HINCRBY', KEYS[13], cjson.encode({ camera, event_type }), 1)
+  redis.call('HINCRBY', KEYS[16], camera, 1)
+  redis.call('PEXPIRE', KEYS[16], 7200000)
   if ARGV[10] ~= '' then
+    redis.call('HINCRBY', KEYS[15], 'recognitions', 1)
+    redis.call('HINCRBY', KEYS[17], camera, 1)
+    redis.call('PEXPIRE', KEYS[17], 7200000)
     redis.call('HINCRBY', KEYS[12], camera, 1)
     redis.call('PEXPIRE', KEYS[12], 172800000)
     redis.call('HSET', KEYS[14], camera, seq .. '|' .. ARGV[10])
   end
 end
-if #KEYS >= 15 then redis.call('SET', KEYS[15], seq, 'PX', ARGV[13]) end
+if #KEYS >= 18 then redis.call('SET', KEYS[18], seq, 'PX', ARGV[13]) end
 redis.call('PUBLISH', ARGV[5], payload)
 return { seq, 0 }
 `)
@@ -160,17 +174,27 @@ return 1
 `)
 
 /**
- * The cluster-wide event counters.
- * KEYS: total, day, by type, cameras, last recognition. ARGV: oldest active camera time (ms).
+ * The cluster-wide event counters, with the series read in the same script
+ * as the day's count (so they agree).
+ * KEYS: total, day, by type, cameras, last recognition, then each minute of the series, oldest first.
+ * ARGV: oldest active camera time (ms).
+ * Returns the counters, then the series as a flat list: events, recognitions of each minute.
  */
 export const eventCountersScript = new Script(`
 redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. ARGV[1])
+local series = {}
+for i = 6, #KEYS do
+  local counts = redis.call('HMGET', KEYS[i], 'events', 'recognitions')
+  series[#series + 1] = counts[1] or '0'
+  series[#series + 1] = counts[2] or '0'
+end
 return {
   redis.call('GET', KEYS[1]) or '0',
   redis.call('HGET', KEYS[2], 'events') or '0',
   redis.call('HGET', KEYS[2], 'recognitions') or '0',
   redis.call('GET', KEYS[5]) or '',
   redis.call('ZCARD', KEYS[4]),
-  redis.call('HGETALL', KEYS[3])
+  redis.call('HGETALL', KEYS[3]),
+  series
 }
 `)

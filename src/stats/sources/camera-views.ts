@@ -1,5 +1,6 @@
 import type { CameraScope } from '../../protocol/camera-scope.js'
 import type { StatisticsData, StatisticsSource } from '../collector.js'
+import { sumSeries, type MinuteCounts } from './minute-series.js'
 
 /** A camera counts as active for this long after its last event. */
 export const ACTIVE_CAMERA_WINDOW_MS = 5 * 60_000
@@ -30,6 +31,8 @@ export interface CameraCounts {
   lastRecognition: { seq: number, value: LastRecognition } | null
   /** When its last event arrived (ms); 0 when unknown. */
   lastEventAt: number
+  /** Its events and recognitions per minute of the last 60 (the view's `series`); none yet when absent. */
+  minutes?: MinuteCounts
 }
 
 /**
@@ -51,8 +54,10 @@ export function viewOf (cameras: Iterable<[string, CameraCounts]>, scope: Camera
   let last: CameraCounts['lastRecognition'] = null
   // Event types are publishers' strings: "__proto__" must stay a key.
   const byType: Record<string, number> = Object.create(null)
+  const minutes: MinuteCounts[] = []
   for (const [camera, counts] of cameras) {
     if (!scope.admits(camera)) continue
+    if (counts.minutes !== undefined) minutes.push(counts.minutes)
     total += counts.total
     if (counts.day === day) {
       today += counts.today
@@ -68,6 +73,7 @@ export function viewOf (cameras: Iterable<[string, CameraCounts]>, scope: Camera
     recognitions_today: recognitions,
     last_recognition: last?.value ?? null,
     active_cameras: active,
-    events_by_type: byType
+    events_by_type: byType,
+    series: sumSeries(at, minutes)
   }
 }

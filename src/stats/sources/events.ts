@@ -2,6 +2,7 @@ import type { CameraScope } from '../../protocol/camera-scope.js'
 import type { SequencedMessage } from '../../protocol/messages.js'
 import type { StatisticsData } from '../collector.js'
 import { ACTIVE_CAMERA_WINDOW_MS, MAX_TRACKED_CAMERAS, viewOf, type CameraCounts, type LastRecognition, type ScopedEventSource } from './camera-views.js'
+import { MinuteCounts, seriesOf } from './minute-series.js'
 
 export { ACTIVE_CAMERA_WINDOW_MS, type LastRecognition }
 
@@ -28,6 +29,8 @@ export class EventStatistics implements ScopedEventSource {
   #lastRecognition: LastRecognition | null = null
   readonly #cameras = new Map<string, number>()
   readonly #byType = new Map<string, number>()
+  /** Events and recognitions of the last 60 minutes (`series`), counted with `events_today`. */
+  readonly #minutes = new MinuteCounts()
   /** Camera → its counts, ordered by last event (the oldest is forgotten first). */
   readonly #perCamera = new Map<string, CameraCounts>()
   readonly #maxCameras: number
@@ -52,8 +55,12 @@ export class EventStatistics implements ScopedEventSource {
     const camera = this.#camera(message.camera_id, at)
     camera.total++
     camera.today++
+    const recognition = message.event_type === 'face_recognized'
+    this.#minutes.add(at, recognition)
+    camera.minutes ??= new MinuteCounts()
+    camera.minutes.add(at, recognition)
     camera.byType.set(type, (camera.byType.get(type) ?? 0) + 1)
-    if (message.event_type === 'face_recognized') {
+    if (recognition) {
       this.#recognitionsToday++
       camera.recognitionsToday++
       const name = message.data.person_name
@@ -109,7 +116,8 @@ export class EventStatistics implements ScopedEventSource {
       recognitions_today: this.#recognitionsToday,
       last_recognition: this.#lastRecognition,
       active_cameras: this.#cameras.size,
-      events_by_type: Object.fromEntries(this.#byType)
+      events_by_type: Object.fromEntries(this.#byType),
+      series: seriesOf(at, minute => this.#minutes.get(minute))
     }
   }
 

@@ -104,7 +104,10 @@ function showStatistics (data: Record<string, unknown>, timestamp: string): void
     setText('last-person', typeof last.person_name === 'string' && last.person_name !== '' ? last.person_name : 'Unknown person')
     setText('last-where', `${String(last.camera_id ?? '?')} · ${formatTime(String(last.timestamp ?? ''))}`)
   }
-  if (typeof data.events_total === 'number') {
+  // The service's own per-minute history when it sends one (the chart then has minutes from before this page opened).
+  if (series.adopt(data.series, data.events_total)) {
+    drawChart()
+  } else if (typeof data.events_total === 'number') {
     const at = Date.parse(timestamp)
     series.record(data.events_total, Number.isNaN(at) ? Date.now() : at)
     drawChart()

@@ -1,7 +1,11 @@
 /**
- * Events per minute, from the growth of `events_total` between statistics
- * updates. Counting the total (instead of the events pushed to this page)
- * keeps the chart right while the page is polling and after reconnects.
+ * Events per minute. The service sends them in each snapshot (`series`:
+ * the last 60 minutes, counted where `events_today` is), so the chart has
+ * history from the first snapshot on; `adopt` takes that. From a service
+ * without `series` they come from the growth of `events_total` between
+ * statistics updates (only what this page saw). Counting the total
+ * (instead of the events pushed to this page) keeps the chart right while
+ * the page is polling and after reconnects.
  */
 export const MINUTE_MS = 60_000
 
@@ -22,6 +26,27 @@ export class MinuteSeries {
     }
     this.#lastTotal = total
     this.#prune(at)
+  }
+
+  /**
+   * Takes the service's `series` (`minute_start`, `events`); the service's
+   * counts replace this page's for the minutes it covers. `total` is the
+   * snapshot's `events_total`, the baseline should a later snapshot come
+   * without a series. Returns false (and changes nothing) for anything
+   * that is not a series.
+   */
+  adopt (given: unknown, total: unknown): boolean {
+    if (given === null || typeof given !== 'object') return false
+    const { minute_start: start, events } = given as { minute_start?: unknown, events?: unknown }
+    const first = typeof start === 'string' ? Date.parse(start) : NaN
+    if (Number.isNaN(first) || !Array.isArray(events) || events.length > 1440 || !events.every(count => typeof count === 'number' && count >= 0)) return false
+    const slot = Math.floor(first / MINUTE_MS)
+    events.forEach((count: number, i) => {
+      if (count === 0) this.#counts.delete(slot + i)
+      else this.#counts.set(slot + i, count)
+    })
+    if (typeof total === 'number') this.#lastTotal = total
+    return true
   }
 
   /** The last `minutes` counts, oldest first, ending with the current minute. */

@@ -97,6 +97,20 @@ if (!existsSync(CHROMIUM)) {
     await page.screenshot({ path: join(OUTPUT, 'dashboard.png'), fullPage: true })
   })
 
+  t.test('a fresh load charts the events published before the page opened, from the service\'s series', async t => {
+    const { server, gate } = await setUp(t)
+    for (const camera of ['parking-north', 'warehouse-dock', 'lobby-entrance']) {
+      t.equal((await publishEvent(server, { camera_id: camera, event_type: 'motion_detected', data: {} })).status, 202)
+    }
+    const page = await openPage(t, browser)
+    await page.goto(`${gate.url}/?token=${token('viewer')}`)
+    // The page's own count starts at its first snapshot: only the service's series knows these three.
+    await page.locator('#chart-summary', { hasText: /^3 events in the last 30 minutes/ }).waitFor()
+    await publishEvent(server, { camera_id: 'parking-north', event_type: 'vehicle_detected', data: {} })
+    await page.locator('#chart-summary', { hasText: /^4 events in the last 30 minutes/ }).waitFor()
+    t.pass('the chart extends live')
+  })
+
   t.test('shows Polling while the WebSocket endpoint is unavailable and Live when it returns', async t => {
     const { server, gate } = await setUp(t)
     const page = await openPage(t, browser)

@@ -150,7 +150,10 @@ export class StatisticsViews {
       this.#again = true
       return this.#refreshing
     }
-    this.#refreshing = this.#compute().finally(() => {
+    // Never rejects: callers start it without waiting (a new view's first frame).
+    this.#refreshing = this.#compute().catch((err: unknown) => {
+      this.#options.logger.warn({ err: (err as Error).message }, 'scoped statistics could not be pushed; the next snapshot tries again')
+    }).finally(() => {
       this.#refreshing = null
       if (this.#again) {
         this.#again = false

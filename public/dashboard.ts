@@ -6,6 +6,7 @@
  */
 import { connect, DEFAULT_TIMINGS, type StatisticsClient, type Status, type Timings } from '../src/client/index.js'
 import { renderBarChart } from './lib/chart.js'
+import { AlertsPanel } from './lib/alerts-panel.js'
 import { Feed } from './lib/feed.js'
 import { formatCount, formatTime } from './lib/format.js'
 import { MinuteSeries } from './lib/minute-series.js'
@@ -48,6 +49,15 @@ const chartSummary = byId('chart-summary')
 const announcer = byId('announcer')
 const feed = new Feed(byId<HTMLOListElement>('feed'), byId('feed-empty'))
 const series = new MinuteSeries(30)
+// One panel for the page's lifetime: it outlives every connection (and every token change).
+const alerts = new AlertsPanel({
+  list: byId<HTMLOListElement>('alerts'),
+  badge: byId('alerts-badge'),
+  empty: byId('alerts-empty'),
+  dropped: byId('alerts-dropped'),
+  dismissAll: byId<HTMLButtonElement>('alerts-dismiss-all'),
+  sound: byId<HTMLButtonElement>('alerts-sound')
+})
 const online = new OnlinePanel(byId('online-panel'), byId('online-count'), byId('online-list'))
 
 let client: StatisticsClient | null = null
@@ -149,6 +159,7 @@ function start (token: string): void {
   next.on('camera_event', event => { feed.addEvent(event) })
   next.on('alert', alert => {
     feed.addAlert(alert)
+    alerts.add(alert)
     if (alert.level !== 'info') announce(`${alert.level} alert: ${alert.message}`)
   })
   next.on('gap', gap => { feed.addGap(gap.from, gap.to) })

@@ -38,7 +38,8 @@ t.test('before any event every counter is zero', async t => {
     last_recognition: null,
     active_cameras: 0,
     events_by_type: {},
-    series: { minute_start: '2026-03-01T11:01:00.000Z', events: zeros, recognitions: zeros }
+    series: { minute_start: '2026-03-01T11:01:00.000Z', events: zeros, recognitions: zeros },
+    cameras: []
   })
   t.equal(stats.name, 'events')
 })

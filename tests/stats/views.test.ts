@@ -23,7 +23,7 @@ t.test('per-camera counts: a view sums only the cameras its scope admits', async
   const views = await events.collectViews([siteA, lobby, CameraScope.ALL])
   t.match(views.get(siteA.key), { ...SITE_A_VIEW, events_by_type: { motion_detected: 1, face_recognized: 1 } })
   const { series, ...lobbyCounts } = views.get(lobby.key) ?? {}
-  t.same(lobbyCounts, { events_total: 0, events_today: 0, recognitions_today: 0, last_recognition: null, active_cameras: 0, events_by_type: {} }, 'a scope with no camera seen counts nothing')
+  t.same(lobbyCounts, { events_total: 0, events_today: 0, recognitions_today: 0, last_recognition: null, active_cameras: 0, events_by_type: {}, cameras: [] }, 'a scope with no camera seen counts nothing')
   t.match(series, { events: new Array(60).fill(0), recognitions: new Array(60).fill(0) }, 'and its series is all zeros')
   t.same(views.get('*'), events.collect(), 'the unscoped view is the service-wide counters')
   t.match(views.get('*'), { events_total: 3, last_recognition: { person_name: 'Bob' } })

@@ -8,11 +8,11 @@ import { MinuteCounts, minuteOf, SERIES_MINUTES } from '../../stats/sources/minu
  * MAX_TRACKED_CAMERAS cameras) in one round trip, for every scoped view of
  * one interval together.
  */
-export async function readCameraCounts (client: Redis, day: string, activeSince: number, at: number): Promise<Map<string, CameraCounts>> {
+export async function readCameraCounts (client: Redis, day: string, at: number): Promise<Map<string, CameraCounts>> {
   const first = minuteOf(at) - SERIES_MINUTES + 1
   const multi = client.multi()
     .zrange(Keys.cameraIndex, 0, -1)
-    .zrangebyscore(Keys.eventsCameras, activeSince, '+inf', 'WITHSCORES')
+    .zrange(Keys.eventsCameras, 0, -1, 'WITHSCORES')
     .hgetall(Keys.cameraTotals)
     .hgetall(Keys.cameraDay(day))
     .hgetall(Keys.cameraDayRecognitions(day))
@@ -29,6 +29,7 @@ export async function readCameraCounts (client: Redis, day: string, activeSince:
   const [index, active, totals, today, recognitions, types, last] = values as [
     string[], string[], Record<string, string>, Record<string, string>, Record<string, string>, Record<string, string>, Record<string, string>
   ]
+  // Every camera's last event time (the ones kept, MAX_TRACKED_CAMERAS at most), not only the active ones: the cameras list shows silent ones too.
   const lastEventAt = new Map<string, number>()
   for (let i = 0; i + 1 < active.length; i += 2) lastEventAt.set(active[i], Number(active[i + 1]))
   const cameras = new Map<string, CameraCounts>()

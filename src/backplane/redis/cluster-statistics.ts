@@ -3,7 +3,7 @@ import type { CameraScope } from '../../protocol/camera-scope.js'
 import type { Snapshot, StatisticsData, StatisticsSource } from '../../stats/collector.js'
 import { ACTIVE_CAMERA_WINDOW_MS, utcDay } from '../../stats/sources/events.js'
 import { readCameraCounts } from './camera-counts.js'
-import { viewOf, type ScopedEventSource } from '../../stats/sources/camera-views.js'
+import { listCameras, MAX_LISTED_CAMERAS, MAX_TRACKED_CAMERAS, viewOf, type ScopedEventSource } from '../../stats/sources/camera-views.js'
 import { minuteOf, SERIES_MINUTES, seriesOf } from '../../stats/sources/minute-series.js'
 import type { ClusterInstance } from './instance.js'
 import { Channels, Keys } from './keys.js'
@@ -23,9 +23,13 @@ export class ClusterEventStatistics implements ScopedEventSource {
     const at = Date.now()
     const first = minuteOf(at) - SERIES_MINUTES + 1
     const minutes = Array.from({ length: SERIES_MINUTES }, (_, i) => Keys.eventsMinute(first + i))
-    const [total, today, recognitions, last, cameras, byType, perMinute] = await eventCountersScript.run(this.#client, [
-      Keys.eventsTotal, Keys.eventsDay(utcDay(at)), Keys.eventsByType, Keys.eventsCameras, Keys.eventsLastRecognition, ...minutes
-    ], [at - ACTIVE_CAMERA_WINDOW_MS]) as [string, string, string, string, number, string[], string[]]
+    const day = utcDay(at)
+    const [total, today, recognitions, last, cameras, byType, perMinute, listed] = await eventCountersScript.run(this.#client, [
+      Keys.eventsTotal, Keys.eventsDay(day), Keys.eventsByType, Keys.eventsCameras, Keys.eventsLastRecognition,
+      Keys.cameraIndex, Keys.cameraDay(day), ...minutes
+    ], [at - ACTIVE_CAMERA_WINDOW_MS, MAX_TRACKED_CAMERAS, MAX_LISTED_CAMERAS]) as [string, string, string, string, number, string[], string[], string[]]
+    const rows: Array<{ id: string, lastEventAt: number, today: number }> = []
+    for (let i = 0; i + 2 < listed.length; i += 3) rows.push({ id: listed[i], lastEventAt: Number(listed[i + 1]), today: Number(listed[i + 2]) })
     // Event types are publishers' strings: "__proto__" must stay a key.
     const types: Record<string, number> = Object.create(null)
     for (let i = 0; i + 1 < byType.length; i += 2) types[byType[i]] = Number(byType[i + 1])
@@ -39,7 +43,8 @@ export class ClusterEventStatistics implements ScopedEventSource {
       series: seriesOf(at, minute => {
         const i = 2 * (minute - first)
         return [Number(perMinute[i] ?? 0), Number(perMinute[i + 1] ?? 0)]
-      })
+      }),
+      cameras: listCameras(rows)
     }
   }
 
@@ -53,7 +58,7 @@ export class ClusterEventStatistics implements ScopedEventSource {
     const at = Date.now()
     const day = utcDay(at)
     const scoped = scopes.filter(scope => !scope.all)
-    const cameras = scoped.length === 0 ? null : await readCameraCounts(this.#client, day, at - ACTIVE_CAMERA_WINDOW_MS, at)
+    const cameras = scoped.length === 0 ? null : await readCameraCounts(this.#client, day, at)
     for (const scope of scopes) {
       views.set(scope.key, scope.all ? await this.collect() : viewOf(cameras ?? new Map(), scope, day, at))
     }

@@ -37,7 +37,7 @@ export const Keys = {
   eventsByType: `${PREFIX}events:types`,
   /** Hash `events`, `recognitions` of one UTC minute (ms / 60 000): the `series`; expires after two hours. */
   eventsMinute: (minute: number) => `${PREFIX}events:minute:${minute}`,
-  /** Sorted set camera id → time of its last event (ms). */
+  /** Sorted set camera id → time of its last event (ms); the event counters script keeps the MAX_TRACKED_CAMERAS newest (`active_cameras` counts those within the window). */
   eventsCameras: `${PREFIX}events:cameras`,
   eventsLastRecognition: `${PREFIX}events:last_recognition`,
   /** Sorted set camera id → seq of its last event, never pruned by time: the cameras counted one by one (capped, oldest forgotten). */

@@ -175,26 +175,41 @@ return 1
 
 /**
  * The cluster-wide event counters, with the series read in the same script
- * as the day's count (so they agree).
- * KEYS: total, day, by type, cameras, last recognition, then each minute of the series, oldest first.
- * ARGV: oldest active camera time (ms).
- * Returns the counters, then the series as a flat list: events, recognitions of each minute.
+ * as the day's count (so they agree), and the cameras list: the ARGV[3]
+ * newest cameras of the camera index, each with its last event time and its
+ * count of the day. The time of each camera's last event is kept for the
+ * ARGV[2] most recently active cameras (not only the active ones), so a
+ * silent camera still shows when it was last heard; `active_cameras` counts
+ * those within the window.
+ * KEYS: total, day, by type, cameras, last recognition, camera index, camera day,
+ *       then each minute of the series, oldest first.
+ * ARGV: oldest active camera time (ms), cameras whose last event time is kept, cameras listed.
+ * Returns the counters, the series as a flat list (events, recognitions of
+ * each minute), then the cameras as a flat list (id, last event ms, today).
  */
 export const eventCountersScript = new Script(`
-redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. ARGV[1])
+redis.call('ZREMRANGEBYRANK', KEYS[4], 0, -(tonumber(ARGV[2]) + 1))
 local series = {}
-for i = 6, #KEYS do
+for i = 8, #KEYS do
   local counts = redis.call('HMGET', KEYS[i], 'events', 'recognitions')
   series[#series + 1] = counts[1] or '0'
   series[#series + 1] = counts[2] or '0'
+end
+local cameras = {}
+local newest = redis.call('ZREVRANGE', KEYS[6], 0, tonumber(ARGV[3]) - 1)
+for i = 1, #newest do
+  cameras[#cameras + 1] = newest[i]
+  cameras[#cameras + 1] = redis.call('ZSCORE', KEYS[4], newest[i]) or '0'
+  cameras[#cameras + 1] = redis.call('HGET', KEYS[7], newest[i]) or '0'
 end
 return {
   redis.call('GET', KEYS[1]) or '0',
   redis.call('HGET', KEYS[2], 'events') or '0',
   redis.call('HGET', KEYS[2], 'recognitions') or '0',
   redis.call('GET', KEYS[5]) or '',
-  redis.call('ZCARD', KEYS[4]),
+  redis.call('ZCOUNT', KEYS[4], ARGV[1], '+inf'),
   redis.call('HGETALL', KEYS[3]),
-  series
+  series,
+  cameras
 }
 `)

@@ -12,6 +12,47 @@ export const ACTIVE_CAMERA_WINDOW_MS = 5 * 60_000
  */
 export const MAX_TRACKED_CAMERAS = 10_000
 
+/**
+ * Cameras listed in a snapshot's `cameras` (the dashboard's "Cameras"):
+ * the most recently active ones first, so a snapshot stays small however
+ * many cameras publish.
+ */
+export const MAX_LISTED_CAMERAS = 50
+
+/** One row of `data.cameras`. */
+export interface CameraActivity {
+  camera_id: string
+  /** Its last event (ISO). */
+  last_event_at: string
+  /** Its events of the current UTC day. */
+  events_today: number
+}
+
+/**
+ * The MAX_LISTED_CAMERAS cameras with the newest last event, newest first
+ * (ties by id, so every instance lists them alike); cameras whose last
+ * event is unknown (0) are left out.
+ */
+export function listCameras (cameras: Iterable<{ id: string, lastEventAt: number, today: number }>): CameraActivity[] {
+  const known = [...cameras].filter(camera => camera.lastEventAt > 0)
+  known.sort((a, b) => b.lastEventAt - a.lastEventAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  return known.slice(0, MAX_LISTED_CAMERAS).map(camera => ({
+    camera_id: camera.id,
+    last_event_at: new Date(camera.lastEventAt).toISOString(),
+    events_today: camera.today
+  }))
+}
+
+/** The listed cameras of per-camera counts (today's count is 0 when its counts are of another day). */
+export function listCountedCameras (cameras: Iterable<[string, CameraCounts]>, day: string, scope?: CameraScope): CameraActivity[] {
+  const rows: Array<{ id: string, lastEventAt: number, today: number }> = []
+  for (const [id, counts] of cameras) {
+    if (scope !== undefined && !scope.admits(id)) continue
+    rows.push({ id, lastEventAt: counts.lastEventAt, today: counts.day === day ? counts.today : 0 })
+  }
+  return listCameras(rows)
+}
+
 export interface LastRecognition {
   person_name: string | null
   camera_id: string
@@ -74,6 +115,7 @@ export function viewOf (cameras: Iterable<[string, CameraCounts]>, scope: Camera
     last_recognition: last?.value ?? null,
     active_cameras: active,
     events_by_type: byType,
-    series: sumSeries(at, minutes)
+    series: sumSeries(at, minutes),
+    cameras: listCountedCameras(cameras, day, scope)
   }
 }

@@ -1,7 +1,7 @@
 import type { CameraScope } from '../../protocol/camera-scope.js'
 import type { SequencedMessage } from '../../protocol/messages.js'
 import type { StatisticsData } from '../collector.js'
-import { ACTIVE_CAMERA_WINDOW_MS, MAX_TRACKED_CAMERAS, viewOf, type CameraCounts, type LastRecognition, type ScopedEventSource } from './camera-views.js'
+import { ACTIVE_CAMERA_WINDOW_MS, MAX_TRACKED_CAMERAS, listCountedCameras, viewOf, type CameraCounts, type LastRecognition, type ScopedEventSource } from './camera-views.js'
 import { MinuteCounts, seriesOf } from './minute-series.js'
 
 export { ACTIVE_CAMERA_WINDOW_MS, type LastRecognition }
@@ -117,7 +117,8 @@ export class EventStatistics implements ScopedEventSource {
       last_recognition: this.#lastRecognition,
       active_cameras: this.#cameras.size,
       events_by_type: Object.fromEntries(this.#byType),
-      series: seriesOf(at, minute => this.#minutes.get(minute))
+      series: seriesOf(at, minute => this.#minutes.get(minute)),
+      cameras: listCountedCameras(this.#perCamera, utcDay(at))
     }
   }
 

@@ -1,10 +1,8 @@
 import t from 'tap'
-import { connect, publishEvent, token } from '../helper.js'
-import { NEEDS_REDIS, RedisServer, startInstance } from '../redis.js'
-import { getStatistics, nextStatistics, readClaimsOverHttp, scopeMembers } from '../stats/views-helper.js'
+import { publishEvent, token } from '../helper.js'
+import { NEEDS_REDIS } from '../redis.js'
+import { clusterWithGuard, getStatistics, nextStatistics } from '../stats/views-helper.js'
 import { MAX_LISTED_CAMERAS, type CameraActivity } from '../../src/stats/sources/camera-views.js'
-
-const shared = { STATS_INTERVAL_MS: 200, INSTANCE_LEASE_MS: 1000 }
 
 /** The first place a list is out of activity order; -1 when sorted. */
 function unsortedAt (cameras: CameraActivity[]): number {
@@ -12,13 +10,7 @@ function unsortedAt (cameras: CameraActivity[]): number {
 }
 
 t.test('data.cameras is cluster-wide: published on A, listed on B, bounded, by activity, scoped', { skip: NEEDS_REDIS }, async t => {
-  const redis = await RedisServer.start(t)
-  const a = await startInstance(t, redis, shared)
-  const b = await startInstance(t, redis, shared)
-  readClaimsOverHttp(b)
-  const guard = await connect(b, t, 'guard')
-  const boss = await connect(b, t, 'boss')
-  t.equal(scopeMembers(b, 'guard', ['site-a/*']), 1)
+  const { a, b, guard, boss } = await clusterWithGuard(t)
   const total = MAX_LISTED_CAMERAS + 5
   for (let i = 0; i < total; i++) {
     t.equal((await publishEvent(a, { camera_id: `site-b/cam${i}`, event_type: 'motion_detected', data: {} })).status, 202)

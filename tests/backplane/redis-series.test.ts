@@ -3,21 +3,15 @@ import { RedisBus } from '../../src/backplane/redis/redis-bus.js'
 import { ClusterEventStatistics } from '../../src/backplane/redis/cluster-statistics.js'
 import { CameraScope } from '../../src/protocol/camera-scope.js'
 import { minuteOf } from '../../src/stats/sources/minute-series.js'
-import { connect, publishEvent, token } from '../helper.js'
+import { publishEvent, token } from '../helper.js'
 import { eventually, NEEDS_REDIS, RedisServer, startInstance } from '../redis.js'
-import { getStatistics, nextStatistics, readClaimsOverHttp, scopeMembers } from '../stats/views-helper.js'
+import { clusterWithGuard, getStatistics, nextStatistics } from '../stats/views-helper.js'
 import { countedBetween, seriesIn, sum, todaysSum } from '../stats/series-helper.js'
 
 const shared = { STATS_INTERVAL_MS: 200, INSTANCE_LEASE_MS: 1000 }
 
 t.test('the series is cluster-wide: published on A, read on B, per scope', { skip: NEEDS_REDIS }, async t => {
-  const redis = await RedisServer.start(t)
-  const a = await startInstance(t, redis, shared)
-  const b = await startInstance(t, redis, shared)
-  readClaimsOverHttp(b)
-  const boss = await connect(b, t, 'boss')
-  const guard = await connect(b, t, 'guard')
-  t.equal(scopeMembers(b, 'guard', ['site-a/*']), 1)
+  const { redis, a, b, guard, boss } = await clusterWithGuard(t)
   const before = Date.now()
   for (const [camera, type] of [['site-a/cam1', 'motion_detected'], ['site-a/cam2', 'face_recognized'], ['site-b/cam1', 'face_recognized']]) {
     t.equal((await publishEvent(a, { camera_id: camera, event_type: type, data: { person_name: 'Ann' } })).status, 202)

@@ -4,18 +4,12 @@ import { ClusterEventStatistics } from '../../src/backplane/redis/cluster-statis
 import { CameraScope } from '../../src/protocol/camera-scope.js'
 import { connect, publishEvent, token } from '../helper.js'
 import { eventually, NEEDS_REDIS, RedisServer, startInstance } from '../redis.js'
-import { getStatistics, namesSeen, nextStatistics, readClaimsOverHttp, scopeMembers, serviceReadsCameraClaim, SITE_A_VIEW, SITE_EVENTS } from '../stats/views-helper.js'
+import { clusterWithGuard, getStatistics, namesSeen, nextStatistics, scopeMembers, serviceReadsCameraClaim, SITE_A_VIEW, SITE_EVENTS } from '../stats/views-helper.js'
 
 const shared = { STATS_INTERVAL_MS: 200, INSTANCE_LEASE_MS: 1000 }
 
 t.test('views are cluster-wide: published on A, a site-a/* client on B counts site-a only', { skip: NEEDS_REDIS }, async t => {
-  const redis = await RedisServer.start(t)
-  const a = await startInstance(t, redis, shared)
-  const b = await startInstance(t, redis, shared)
-  readClaimsOverHttp(b)
-  const guard = await connect(b, t, 'guard')
-  const boss = await connect(b, t, 'boss')
-  t.equal(scopeMembers(b, 'guard', ['site-a/*']), 1)
+  const { a, b, guard, boss } = await clusterWithGuard(t)
   for (const event of SITE_EVENTS) t.equal((await publishEvent(a, event)).status, 202)
 
   const scoped = await nextStatistics(guard, data => data.events_total === 2)

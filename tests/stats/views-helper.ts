@@ -1,10 +1,11 @@
-import { CameraScope, readCameraClaim } from '../../src/protocol/camera-scope.js'
-import { token, type Client, type Server } from '../helper.js'
+import { CameraScope } from '../../src/protocol/camera-scope.js'
+import { connect, token, type Client, type Server, type Test } from '../helper.js'
+import { RedisServer, startInstance } from '../redis.js'
 
 /**
  * Gives the connections of one user a camera scope, as admission does once
- * the token's `cameras` claim is read (the scopes branch). Tests that do
- * not depend on the claim parsing set the scope here, on the real members.
+ * the token's `cameras` claim is read. Tests of how a view follows its
+ * members set the scope here, on the real members.
  */
 export function scopeMembers (server: Server, userId: string, entries: string[]): number {
   let scoped = 0
@@ -14,18 +15,6 @@ export function scopeMembers (server: Server, userId: string, entries: string[])
     scoped++
   }
   return scoped
-}
-
-/** HTTP callers get the scope of their token's `cameras` claim (what verifyToken does once the claim is read). */
-export function readClaimsOverHttp (server: Server): void {
-  const verify = server.app.verifyToken.bind(server.app)
-  server.app.verifyToken = (text) => {
-    const result = verify(text)
-    if (!result.ok) return result
-    const payload = JSON.parse(Buffer.from((text ?? '').split('.')[1], 'base64url').toString()) as { cameras?: unknown }
-    const claim = readCameraClaim(payload.cameras, false)
-    return claim.ok ? { ok: true, principal: { ...result.principal, cameras: claim.scope } } : { ok: false, reason: claim.reason }
-  }
 }
 
 /** Whether the service reads the `cameras` claim itself (true once the scopes branch is merged). */
@@ -69,4 +58,18 @@ export const SITE_A_VIEW = {
   active_cameras: 2,
   events_by_type: { motion_detected: 1, face_recognized: 1 },
   last_recognition: { person_name: 'Ann', camera_id: 'site-a/cam2' }
+}
+
+/**
+ * Two instances on one Redis and, on B, a guard whose token's `cameras`
+ * claim admits `site-a/*` and an unscoped boss: the cluster-wide statistics
+ * tests publish on A and read on B.
+ */
+export async function clusterWithGuard (t: Test): Promise<{ redis: RedisServer, a: Server, b: Server, guard: Client, boss: Client }> {
+  const redis = await RedisServer.start(t)
+  const a = await startInstance(t, redis, { STATS_INTERVAL_MS: 200, INSTANCE_LEASE_MS: 1000 })
+  const b = await startInstance(t, redis, { STATS_INTERVAL_MS: 200, INSTANCE_LEASE_MS: 1000 })
+  const guard = await connect(b, t, 'guard', { cameras: ['site-a/*'] })
+  const boss = await connect(b, t, 'boss')
+  return { redis, a, b, guard, boss }
 }

@@ -3,7 +3,7 @@ import { CameraScope } from '../../src/protocol/camera-scope.js'
 import type { SequencedMessage } from '../../src/protocol/messages.js'
 import { EventStatistics } from '../../src/stats/sources/events.js'
 import { connect, publishEvent, startServer, token, waitFor } from '../helper.js'
-import { getStatistics, namesSeen, nextStatistics, readClaimsOverHttp, scopeMembers, serviceReadsCameraClaim, SITE_A_VIEW, SITE_EVENTS } from './views-helper.js'
+import { getStatistics, namesSeen, nextStatistics, scopeMembers, serviceReadsCameraClaim, SITE_A_VIEW, SITE_EVENTS } from './views-helper.js'
 
 const INTERVAL = { STATS_INTERVAL_MS: 100 }
 
@@ -67,7 +67,6 @@ t.test('a site-a/* connection gets site-a counts only; an unscoped one gets what
 
 t.test('GET /api/statistics answers the caller\'s view', async t => {
   const server = await startServer(t, INTERVAL)
-  readClaimsOverHttp(server)
   for (const event of SITE_EVENTS) t.equal((await publishEvent(server, event)).status, 202)
   await waitFor(() => (server.app.statisticsViews.latest?.data.events_total ?? 0) === 4, 'the service-wide snapshot')
   const scoped = await getStatistics(server, token('guard', { cameras: ['site-a/*'] }))

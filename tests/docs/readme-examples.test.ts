@@ -34,7 +34,7 @@ function blockAfter (text: string, marker: string, languages: string[]): string 
   return match[2]
 }
 
-export function examples (file: string, text: string): Example[] {
+function examples (file: string, text: string): Example[] {
   const found: Example[] = []
   for (const [, name] of text.matchAll(/<!-- example: ([\w-]+) -->/g)) {
     const script = blockAfter(text, `<!-- example: ${name} -->`, ['sh', 'bash'])
@@ -58,7 +58,7 @@ function matches (pattern: string, line: string): boolean {
 }
 
 /** The first expected line that the output does not show (in order), or undefined when all are there. */
-export function missingLine (expected: string[], output: string): string | undefined {
+function missingLine (expected: string[], output: string): string | undefined {
   const lines = output.split('\n')
   let next = 0
   for (const pattern of expected) {

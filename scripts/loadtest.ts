@@ -19,6 +19,12 @@
  * the open-file limit) and over source addresses 127.0.0.1, .2, …
  * (≤ 25,000 each, the ephemeral ports of one address). Ctrl-C stops it and
  * still prints the table.
+ *
+ * It fails (exit 1) when more connections fail to open or are closed by the
+ * service than --max-failed, more events go missing than --max-gaps, or more
+ * publishes fail than --max-publish-failures (all 0 by default), and prints
+ * for each kind of refusal the service setting to raise (scripts/loadtest/
+ * verdict.ts). Usage errors exit 2.
  */
 import { exec, fork, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'

@@ -89,3 +89,12 @@ t.test('when no connection opens it fails at once instead of waiting out --durat
   t.equal(failed.code, 1)
   t.match(failed.stdout, /loadtest: FAIL \(no connection opened of 3\)/)
 })
+
+t.test('publishes refused by the HTTP rate limit fail the run and name HTTP_RATE_LIMIT_PER_MINUTE', async t => {
+  // One request for the status before the run, two publishes; the rest are 429.
+  const server = await startServer(t, { RATE_LIMIT_MAX: 3 })
+  const failed = await runFailing(t, ['--url', server.wsUrl, '--connections', '2', '--ramp', '100', '--duration', '1', '--publish-rate', '10', '--secret', TEST_SECRET])
+  t.equal(failed.code, 1)
+  t.match(failed.stdout, /hint: \d+ × publishing got HTTP 429: .*raise HTTP_RATE_LIMIT_PER_MINUTE \(formerly RATE_LIMIT_MAX\)/)
+  t.match(failed.stdout, /^loadtest: FAIL \(\d+ events failed to publish \(--max-publish-failures 0\)\)$/m)
+})

@@ -42,8 +42,8 @@ import { Agent, request } from 'node:http'
 import { cpus } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
 import { signToken } from '../src/auth/sign.js'
+import { parseCli, usageError } from '../scripts/lib/cli.js'
 import type { Command, Dialect, Report } from './client-worker.js'
 import { freePort, rssBytes } from './process-stats.js'
 import { BASELINE_ENV, SECRET, SERVICE_ENV } from './service-env.js'
@@ -55,67 +55,57 @@ const TARGETS = ['service', 'ws-reference', 'socket.io', 'service-cluster'] as c
 type Target = typeof TARGETS[number] | 'baseline'
 const SOCKETS_PER_WORKER = 5000
 
-const { values: args } = parseArgs({
+const args = parseCli({
+  name: 'bench',
+  command: 'npm run bench --',
+  summary: `Measures the service against a bare ws server and socket.io on this machine: handshakes/s,
+RSS per connection, fan-out to N sockets, ping p99 during fan-outs and the sustainable event
+rate. Prints a table and writes JSON to bench/results/. Default N: 1000, 5000, 15000 (7 to 13 min).`,
   options: {
-    quick: { type: 'boolean', default: false },
-    sizes: { type: 'string' },
-    targets: { type: 'string' },
-    'sustained-size': { type: 'string' },
-    broadcasts: { type: 'string' },
-    repeat: { type: 'string' },
-    'cpu-prof': { type: 'boolean', default: false },
-    scopes: { type: 'string', default: '0' },
-    baseline: { type: 'string' },
-    out: { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false }
-  }
+    quick: { type: 'boolean', help: 'N = 200, 1000 and fewer broadcasts: 4 to 5 minutes, for development' },
+    sizes: { type: 'integers', min: 1, max: 18_000, help: 'connection counts N (one server process holds at most ~19,000 sockets)' },
+    targets: { type: 'enums', values: [...TARGETS, 'baseline'], help: 'what to measure (default: all but baseline; service-cluster only with redis-server installed)' },
+    'sustained-size': { type: 'integer', min: 1, max: 18_000, help: 'N for the sustained-rate search (default 5000, 1000 with --quick)' },
+    broadcasts: { type: 'integer', min: 1, max: 1000, help: 'fan-out broadcasts per N, after 3 warm-up ones (default 10, 5 with --quick)' },
+    repeat: { type: 'integer', default: 1, min: 1, max: 10, help: 'rounds; every figure is the best of them (noisy machines)' },
+    'cpu-prof': { type: 'boolean', help: 'also write CPU profiles of the targets' },
+    scopes: { type: 'integer', default: 0, min: 0, max: 10_000, help: 'K camera scopes: socket i sees site-<i mod K>/*; 0 = every token unscoped' },
+    baseline: { type: 'string', arg: '<dir>', help: 'also measure the service from another checkout, for before/after in one run' },
+    out: { type: 'string', arg: '<file.json>', help: 'where to write the JSON (default bench/results/bench-<time>.json)' }
+  },
+  examples: [
+    'npm run bench -- --targets service,service-cluster --sizes 1000,5000',
+    'npm run bench -- --quick',
+    'npm run bench -- --sizes 2000 --targets service,ws-reference --sustained-size 2000',
+    'npm run bench -- --sizes 15000 --targets service --scopes 50'
+  ]
 })
-if (args.help === true) {
-  console.log('usage: npm run bench -- [--quick] [--sizes 1000,5000,15000] [--targets service,ws-reference,socket.io,service-cluster] [--sustained-size 5000] [--broadcasts 10] [--repeat 1] [--cpu-prof] [--scopes 0] [--baseline DIR] [--out file.json]')
-  process.exit(0)
+function fail (message: string): never {
+  return usageError('bench', message)
 }
-const sizes = (args.sizes ?? (args.quick === true ? '200,1000' : '1000,5000,15000')).split(',').map(Number)
-if (sizes.some(n => !Number.isInteger(n) || n < 1 || n > 18_000)) {
-  console.error('--sizes takes whole numbers between 1 and 18000 (one server process holds at most ~19,000 sockets)')
-  process.exit(2)
-}
+const sizes = args.sizes ?? (args.quick ? [200, 1000] : [1000, 5000, 15000])
 /** service-cluster needs a redis-server binary; by default it is skipped (with a message) without one. */
 const HAVE_REDIS = spawnSync('redis-server', ['--version']).status === 0
 const REDIS_MISSING = 'redis-server is not installed: `apt-get install redis-server` (Debian/Ubuntu) to measure service-cluster'
 const defaultTargets = TARGETS.filter(target => target !== 'service-cluster' || HAVE_REDIS)
 if (args.targets === undefined && !HAVE_REDIS) console.log(`skipping service-cluster: ${REDIS_MISSING}`)
-const targets = (args.targets ?? defaultTargets.join(',')).split(',') as Target[]
-if (targets.includes('service-cluster') && !HAVE_REDIS) {
-  console.error(REDIS_MISSING)
-  process.exit(2)
-}
+const targets: Target[] = [...(args.targets ?? defaultTargets)]
+if (targets.includes('service-cluster') && !HAVE_REDIS) fail(`--targets service-cluster: ${REDIS_MISSING}`)
 if (args.baseline !== undefined && !targets.includes('baseline')) targets.splice(1, 0, 'baseline')
-for (const target of targets) {
-  if (!(TARGETS as readonly string[]).includes(target) && !(target === 'baseline' && args.baseline !== undefined)) {
-    console.error(`unknown target ${target}; use ${TARGETS.join(', ')}`)
-    process.exit(2)
-  }
-}
-const scopes = Number(args.scopes)
-if (!Number.isInteger(scopes) || scopes < 0 || scopes > 10_000) {
-  console.error('--scopes takes a whole number between 0 (unscoped) and 10000')
-  process.exit(2)
-}
+if (args.baseline === undefined && targets.includes('baseline')) fail('--targets baseline needs --baseline <dir>, the other checkout to measure')
+const scopes = args.scopes
 /** The camera every fan-out broadcast is for: with scopes, one that only site-0's sockets see. */
 const CAMERA = scopes > 0 ? 'site-0/cam1' : 'cam-1'
 if (scopes > 0) {
   const unscopedOnly: Target[] = targets.filter(target => target === 'ws-reference' || target === 'socket.io')
   if (unscopedOnly.length > 0) console.log(`--scopes ${scopes}: skipping ${unscopedOnly.join(' and ')} (no camera scopes there; an unscoped broadcast to all N is not comparable)`)
   targets.splice(0, targets.length, ...targets.filter(target => !unscopedOnly.includes(target)))
-  if (targets.length === 0) {
-    console.error('--scopes needs a service target: service, service-cluster or baseline')
-    process.exit(2)
-  }
+  if (targets.length === 0) fail('--scopes needs a service target: service, service-cluster or baseline')
 }
-const sustainedSize = Number(args['sustained-size'] ?? (args.quick === true ? 1000 : 5000))
-const broadcasts = Number(args.broadcasts ?? (args.quick === true ? 5 : 10))
+const sustainedSize = args['sustained-size'] ?? (args.quick ? 1000 : 5000)
+const broadcasts = args.broadcasts ?? (args.quick ? 5 : 10)
 const WARM_UP = 3
-const repeat = Math.max(1, Math.floor(Number(args.repeat ?? 1)))
+const repeat = args.repeat
 
 const wallNow = (): number => performance.timeOrigin + performance.now()
 const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
@@ -254,7 +244,7 @@ async function startTarget (target: Target, label: string): Promise<Running> {
   const redis = cluster ? await startRedis() : undefined
   const script = target === 'service' || cluster ? join(root, 'src/server.ts') : target === 'baseline' ? join(args.baseline!, 'src/server.ts') : join(here, 'targets', target === 'ws-reference' ? 'ws-reference.ts' : 'socketio.ts')
   const nodeArgs = ['--expose-gc', '--import', join(here, 'targets/gc-on-signal.mjs'), '--import', 'tsx']
-  if (args['cpu-prof'] === true) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', join(here, 'results', `profile-${label}`))
+  if (args['cpu-prof']) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', join(here, 'results', `profile-${label}`))
   // node:cluster workers inherit these node options (execArgv), so each worker also collects garbage on SIGUSR2.
   const child = spawn(process.execPath, [...nodeArgs, script], {
     cwd: root,
@@ -306,7 +296,7 @@ async function stopTarget (running: Running): Promise<void> {
     // SIGINT lets the service write its CPU profile (the cluster's primary passes it on
     // to its workers as SIGTERM); the references exit on it too. Only to the leader:
     // the cluster's workers must hear it from their primary.
-    if (args['cpu-prof'] === true) child.kill('SIGINT')
+    if (args['cpu-prof']) child.kill('SIGINT')
     else process.kill(-child.pid!, 'SIGKILL')
     await Promise.race([exited, sleep(15_000)])
   }

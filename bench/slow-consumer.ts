@@ -38,10 +38,10 @@ import type { Socket } from 'node:net'
 import { cpus, loadavg } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
 import WebSocket from 'ws'
 import { signToken } from '../src/auth/sign.js'
 import { mergeEncoded, newHistogram, summarize, type Histogram, type Summary } from '../scripts/loadtest/histogram.js'
+import { parseCli } from '../scripts/lib/cli.js'
 import type { ClientCommand, ClientReport } from './slow-consumer-client.js'
 import { freePort, rssBytes } from './process-stats.js'
 import { SECRET, SERVICE_ENV } from './service-env.js'
@@ -49,40 +49,37 @@ import { SECRET, SERVICE_ENV } from './service-env.js'
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..')
 
-const { values: args } = parseArgs({
+const args = parseCli({
+  name: 'bench:slow-consumer',
+  command: 'npm run bench:slow-consumer --',
+  summary: `Does one stalled client slow the others or grow the service's memory? Runs the service
+and K healthy clients on loopback, in rounds of two phases at a fixed event rate: A (only the
+healthy clients) and B (plus one client that stops reading). Reports delivery p50/p99/max,
+gaps, the service's RSS and the stalled client's close; writes JSON to bench/results/.`,
   options: {
-    clients: { type: 'string', default: '200' },
-    events: { type: 'string', default: '10000' },
-    rate: { type: 'string', default: '200' },
-    pad: { type: 'string', default: '2048' },
-    rounds: { type: 'string', default: '2' },
-    warmup: { type: 'string', default: '2000' },
-    'hard-bytes': { type: 'string' },
-    'soft-bytes': { type: 'string' },
-    'max-minutes': { type: 'string', default: '10' },
-    out: { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false }
-  }
+    clients: { type: 'integer', default: 200, min: 1, max: 10_000, help: 'healthy clients' },
+    events: { type: 'integer', default: 10_000, min: 1, max: 1_000_000, help: 'events per phase' },
+    rate: { type: 'integer', default: 200, min: 1, max: 20_000, help: 'events per second' },
+    pad: { type: 'integer', default: 2048, min: 0, max: 60_000, help: 'bytes of padding per event' },
+    rounds: { type: 'integer', default: 2, min: 1, max: 10, help: 'rounds of phases A and B' },
+    warmup: { type: 'integer', default: 2000, min: 0, max: 1_000_000, help: 'events published before the first phase' },
+    'hard-bytes': { type: 'integer', min: 2048, max: 4 * 1024 * 1024 * 1024, help: 'the service\'s SLOW_CONSUMER_HARD_BYTES (default: the service\'s)' },
+    'soft-bytes': { type: 'integer', min: 1024, max: 1024 * 1024 * 1024, help: 'the service\'s SLOW_CONSUMER_SOFT_BYTES (default: the service\'s)' },
+    'max-minutes': { type: 'integer', default: 10, min: 1, max: 120, help: 'stop everything after this long' },
+    out: { type: 'string', arg: '<file.json>', help: 'where to write the JSON (default bench/results/slow-consumer-<time>.json)' }
+  },
+  examples: [
+    'npm run bench:slow-consumer -- --clients 100 --events 5000 --rate 250 --rounds 1',
+    'npm run bench:slow-consumer -- --pad 512 --hard-bytes 2097152 --soft-bytes 262144'
+  ]
 })
-if (args.help === true) {
-  console.log('usage: npm run bench:slow-consumer -- [--clients 200] [--events 10000] [--rate 200] [--pad 2048] [--rounds 2] [--warmup 2000] [--hard-bytes N] [--soft-bytes N] [--max-minutes 10] [--out file.json]')
-  process.exit(0)
-}
-function wholeNumber (name: string, min: number, max: number): number {
-  const value = Number(args[name as keyof typeof args])
-  if (!Number.isInteger(value) || value < min || value > max) {
-    console.error(`--${name} takes a whole number between ${min} and ${max}`)
-    process.exit(2)
-  }
-  return value
-}
-const clientCount = wholeNumber('clients', 1, 10_000)
-const eventsPerPhase = wholeNumber('events', 1, 1_000_000)
-const rate = wholeNumber('rate', 1, 20_000)
-const pad = wholeNumber('pad', 0, 60_000)
-const rounds = wholeNumber('rounds', 1, 10)
-const warmup = wholeNumber('warmup', 0, 1_000_000)
-const maxMinutes = wholeNumber('max-minutes', 1, 120)
+const clientCount = args.clients
+const eventsPerPhase = args.events
+const rate = args.rate
+const pad = args.pad
+const rounds = args.rounds
+const warmup = args.warmup
+const maxMinutes = args['max-minutes']
 
 const wallNow = (): number => performance.timeOrigin + performance.now()
 const sleep = async (ms: number): Promise<void> => await new Promise(resolve => setTimeout(resolve, ms))
@@ -159,8 +156,8 @@ const serviceEnv: Record<string, string> = {
   ...SERVICE_ENV,
   // Live events flow at once, without waiting for a resume message.
   RESUME_GRACE_MS: '0',
-  ...(args['hard-bytes'] === undefined ? {} : { SLOW_CONSUMER_HARD_BYTES: args['hard-bytes'] }),
-  ...(args['soft-bytes'] === undefined ? {} : { SLOW_CONSUMER_SOFT_BYTES: args['soft-bytes'] })
+  ...(args['hard-bytes'] === undefined ? {} : { SLOW_CONSUMER_HARD_BYTES: String(args['hard-bytes']) }),
+  ...(args['soft-bytes'] === undefined ? {} : { SLOW_CONSUMER_SOFT_BYTES: String(args['soft-bytes']) })
 }
 
 async function startService (): Promise<{ child: ChildProcess, port: number }> {

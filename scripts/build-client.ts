@@ -11,6 +11,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
+import { parseCli } from './lib/cli.js'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -67,6 +68,12 @@ export async function writeDashboardAssets (outdir = join(ROOT, 'dist/public')):
 }
 
 if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  parseCli({
+    name: 'build-client',
+    command: 'tsx scripts/build-client.ts',
+    summary: 'Bundles the dashboard (public/) into dist/public/; `npm run build` runs it. It takes no options.',
+    options: {}
+  })
   writeDashboardAssets().then(assets => {
     for (const asset of assets) console.log(`dist/public/${asset.path}  ${asset.contents.byteLength} bytes`)
   }, (err: unknown) => {

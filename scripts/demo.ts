@@ -13,8 +13,21 @@ import { buildApp } from '../src/app.js'
 import { signToken } from '../src/auth/sign.js'
 import { ConfigError, loadConfig, type Config } from '../src/config.js'
 import { CameraSimulator } from './demo/simulator.js'
+import { parseCli } from './lib/cli.js'
 
 const TOKEN_TTL_MS = 12 * 3_600_000
+
+// Before anything starts: `npm run demo -- --help` only prints this.
+parseCli({
+  name: 'demo',
+  command: 'npm run demo --',
+  summary: `Starts the service with a simulated camera gateway that publishes events, and prints
+the dashboard URL with a viewer token. Ctrl-C stops it. It takes no options: the
+service's environment variables apply (PORT, default 8000; HOST, default 127.0.0.1;
+STATS_INTERVAL_MS, default 1000 here; JWT_SECRET, default the development secret).`,
+  options: {},
+  examples: ['npm run demo', 'PORT=8001 npm run demo']
+})
 
 function fail (message: string): never {
   console.error(message)

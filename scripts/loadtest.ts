@@ -19,6 +19,12 @@
  * the open-file limit) and over source addresses 127.0.0.1, .2, …
  * (≤ 25,000 each, the ephemeral ports of one address). Ctrl-C stops it and
  * still prints the table.
+ *
+ * It fails (exit 1) when more connections fail to open or are closed by the
+ * service than --max-failed, more events go missing than --max-gaps, or more
+ * publishes fail than --max-publish-failures (all 0 by default), and prints
+ * for each kind of refusal the service setting to raise (scripts/loadtest/
+ * verdict.ts). Usage errors exit 2.
  */
 import { exec, fork, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
@@ -26,67 +32,62 @@ import { writeFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseArgs, promisify } from 'node:util'
+import { promisify } from 'node:util'
 import { signToken } from '../src/auth/sign.js'
 import { DEVELOPMENT_JWT_SECRET } from '../src/config.js'
 import { mergeEncoded, newHistogram, summarize, type Summary } from './loadtest/histogram.js'
 import type { Assignment, FromWorker, ToWorker, WorkerProgress, WorkerReport } from './loadtest/protocol.js'
+import { judge } from './loadtest/verdict.js'
+import { parseCli, usageError } from './lib/cli.js'
 
 const MAX_CONNECTIONS = 100_000
 const MAX_DURATION_S = 3600
 // Overridable only to try the spreading with few sockets.
 const PER_PROCESS = Number(process.env.LOADTEST_PER_PROCESS ?? 18_000)
 const PER_ADDRESS = Number(process.env.LOADTEST_PER_ADDRESS ?? 25_000)
-const USAGE = `usage: npm run loadtest -- --url ws://127.0.0.1:8000/api/ws/statistics [--connections 1000] [--users N/5]
-  [--secret S | --token-cmd 'cmd with {user} {roles}'] [--ramp 200] [--duration 30] [--publish-rate 5]
-  [--out report.json] [--allow-remote]`
 
+const values = parseCli({
+  name: 'loadtest',
+  command: 'npm run loadtest --',
+  summary: `Opens many authenticated WebSocket connections to a running service on this machine,
+publishes its own events and reports connection success, handshake, first-message and
+delivery times, throughput, missing events and the service's status before and after.
+Exits 1 when more connections fail, events go missing or publishes fail than the
+--max-* options allow (default: none), with the service settings to raise; 2 on a usage
+error; 130 when interrupted (Ctrl-C still prints the table).`,
+  options: {
+    url: { type: 'string', arg: '<ws-url>', default: 'ws://127.0.0.1:8000/api/ws/statistics', help: 'the service\'s WebSocket endpoint (this machine only unless --allow-remote)' },
+    connections: { type: 'integer', default: 1000, min: 1, max: MAX_CONNECTIONS, help: 'connections to open' },
+    users: { type: 'integer', min: 1, max: MAX_CONNECTIONS, help: 'distinct users (default: connections / 5, enough for MAX_CONNECTIONS_PER_USER)' },
+    secret: { type: 'string', arg: '<secret>', help: 'sign tokens with this secret (default JWT_SECRET, else the development secret)' },
+    'token-cmd': { type: 'string', arg: '<cmd>', help: 'shell command printing a token, run once per user with {user} and {roles} replaced' },
+    ramp: { type: 'number', default: 200, min: 1, max: 100_000, help: 'connections opened per second' },
+    duration: { type: 'number', default: 30, min: 1, max: MAX_DURATION_S, help: 'seconds to measure once connected' },
+    'publish-rate': { type: 'number', default: 5, min: 0, max: 10_000, help: 'events published per second (0: none)' },
+    'max-failed': { type: 'integer', default: 0, min: 0, max: MAX_CONNECTIONS, help: 'connections that may fail to open or be closed by the service before the run fails' },
+    'max-gaps': { type: 'integer', default: 0, min: 0, help: 'events that may be missing (sequence gaps, summed over sockets) before the run fails' },
+    'max-publish-failures': { type: 'integer', default: 0, min: 0, help: 'events that may fail to publish before the run fails' },
+    out: { type: 'string', arg: '<report.json>', help: 'also write the report as JSON' },
+    'allow-remote': { type: 'boolean', help: 'allow a target that is not this machine (one you are responsible for)' }
+  },
+  examples: [
+    'npm run loadtest -- --url ws://127.0.0.1:8000/api/ws/statistics --connections 5000 --ramp 500 --duration 30 --publish-rate 10',
+    "npm run loadtest -- --token-cmd 'npm run -s token -- --user {user} --roles {roles}'",
+    'npm run loadtest -- --connections 2000 --max-failed 20 --max-gaps 0'
+  ]
+})
 function fail (message: string): never {
-  console.error(`loadtest: ${message}`)
-  console.error(USAGE)
-  process.exit(2)
+  return usageError('loadtest', message)
 }
-
-const OPTIONS = {
-      url: { type: 'string', default: 'ws://127.0.0.1:8000/api/ws/statistics' },
-      connections: { type: 'string', default: '1000' },
-      users: { type: 'string' },
-      secret: { type: 'string' },
-      'token-cmd': { type: 'string' },
-      ramp: { type: 'string', default: '200' },
-      duration: { type: 'string', default: '30' },
-      'publish-rate': { type: 'string', default: '5' },
-      out: { type: 'string' },
-      'allow-remote': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false }
-} as const
-function parse (): ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'] {
-  try {
-    return parseArgs({ options: OPTIONS }).values
-  } catch (err) {
-    fail((err as Error).message)
-  }
-}
-const values = parse()
-if (values.help === true) {
-  console.log(USAGE)
-  process.exit(0)
-}
-
-function number (name: string, text: string, min: number, max: number): number {
-  const value = Number(text)
-  if (!Number.isFinite(value) || value < min || value > max) fail(`--${name} ${JSON.stringify(text)} must be a number between ${min} and ${max}`)
-  return value
-}
-const connections = Math.floor(number('connections', values.connections!, 1, MAX_CONNECTIONS))
-const ramp = number('ramp', values.ramp!, 1, 100_000)
-const durationS = number('duration', values.duration!, 1, MAX_DURATION_S)
-const publishRate = number('publish-rate', values['publish-rate']!, 0, 10_000)
+const connections = values.connections
+const ramp = values.ramp
+const durationS = values.duration
+const publishRate = values['publish-rate']
 if (values.secret !== undefined && values['token-cmd'] !== undefined) fail('pass either --secret or --token-cmd, not both')
 
 let wsUrl: URL
 try {
-  wsUrl = new URL(values.url!.replace(/^http/, 'ws'))
+  wsUrl = new URL(values.url.replace(/^http/, 'ws'))
 } catch {
   fail(`--url ${JSON.stringify(values.url)} is not a URL; use e.g. ws://127.0.0.1:8000/api/ws/statistics`)
 }
@@ -144,7 +145,7 @@ const before = await status()
 if ('error' in before) fail(`the service at ${httpBase} did not answer GET /api/ws/status (${before.error}); is it running, and does the token fit its key?`)
 const perUser = Number(before.max_connections_per_user ?? 5)
 const minUsers = Math.ceil(connections / perUser)
-const users = values.users === undefined ? Math.max(minUsers, Math.ceil(connections / 5)) : Math.floor(number('users', values.users, 1, MAX_CONNECTIONS))
+const users = values.users ?? Math.max(minUsers, Math.ceil(connections / 5))
 if (users < minUsers) fail(`--users ${users} is too few: the service allows ${perUser} connections per user, so ${connections} connections need at least ${minUsers} users`)
 
 // One token per user; --token-cmd runs eight commands at a time.
@@ -204,6 +205,12 @@ let runStartedAt = 0
 let receivedAtRunStart = 0
 let published = 0
 let publishFailures = 0
+/** Failed publishes by `HTTP <status>` or `error`, for the hints. */
+const publishFailuresByStatus: Record<string, number> = {}
+function publishFailed (key: string): void {
+  publishFailures++
+  publishFailuresByStatus[key] = (publishFailuresByStatus[key] ?? 0) + 1
+}
 
 function totals (): { opened: number, failed: number, open: number, received: number } {
   const sum = { opened: 0, failed: 0, open: 0, received: 0 }
@@ -235,13 +242,18 @@ function startPublishing (): void {
       published++
       const body = JSON.stringify({ camera_id: 'loadtest', event_type: 'loadtest', data: { t: performance.timeOrigin + performance.now(), run: runId } })
       fetch(`${httpBase}/api/events`, { method: 'POST', headers: agentHeaders, body, signal: AbortSignal.timeout(10_000) })
-        .then(async response => { if (response.status !== 202) publishFailures++; await response.arrayBuffer() }, () => { publishFailures++ })
+        .then(async response => {
+          if (response.status !== 202) publishFailed(`HTTP ${response.status}`)
+          await response.arrayBuffer()
+        })
+        .catch(() => { publishFailed('error') })
     }
   }, Math.max(5, Math.min(100, 1000 / publishRate)))
 }
 
-let finishing: Promise<void> | undefined
-async function finish (reason: string): Promise<void> {
+let finishing: Promise<boolean> | undefined
+/** Stops, prints the report; true when the run passed its thresholds. */
+async function finish (reason: string): Promise<boolean> {
   if (finishing !== undefined) return await finishing
   finishing = (async () => {
     const runSeconds = runStartedAt === 0 ? 0 : (performance.now() - runStartedAt) / 1000
@@ -262,9 +274,9 @@ async function finish (reason: string): Promise<void> {
     drawProgress()
     if (tty) process.stderr.write('\n')
     for (const child of workers) child.kill('SIGKILL')
-    printReport(reason, runSeconds, receivedInRun, after)
+    return printReport(reason, runSeconds, receivedInRun, after)
   })()
-  await finishing
+  return await finishing
 }
 
 function sumRecords (records: Array<Record<string, number>>): Record<string, number> {
@@ -273,7 +285,7 @@ function sumRecords (records: Array<Record<string, number>>): Record<string, num
   return sum
 }
 
-function printReport (reason: string, runSeconds: number, receivedInRun: number, after: Record<string, unknown>): void {
+function printReport (reason: string, runSeconds: number, receivedInRun: number, after: Record<string, unknown>): boolean {
   const all = [...reports.values()]
   const merged = (key: 'connect' | 'firstMessage' | 'delivery'): Summary => {
     const histogram = newHistogram()
@@ -297,6 +309,7 @@ function printReport (reason: string, runSeconds: number, receivedInRun: number,
     deliveryMs: merged('delivery'),
     published,
     publishFailures,
+    publishFailuresByStatus,
     messagesPerSecond: runSeconds > 0 ? Math.round(receivedInRun / runSeconds) : 0,
     missingEvents: all.reduce((s, r) => s + r.missing, 0),
     workersReported: all.length,
@@ -320,10 +333,14 @@ function printReport (reason: string, runSeconds: number, receivedInRun: number,
   console.log(`\nload test ${reason}: ${connections} connections (${users} users, ${workers.length} worker process${workers.length === 1 ? '' : 'es'}, ${report.sourceAddresses} source address${report.sourceAddresses === 1 ? '' : 'es'}), ${report.durationSeconds}s measured`)
   for (const [key, value] of rows) console.log(`  ${key.padEnd(width)}  ${value}`)
   if (report.workersReported < workers.length) console.log(`  (${workers.length - report.workersReported} worker process(es) did not report in time)`)
+  const verdict = judge(report, { maxFailed: values['max-failed'], maxGaps: values['max-gaps'], maxPublishFailures: values['max-publish-failures'] })
+  for (const hint of verdict.hints) console.log(`  hint: ${hint}`)
   if (values.out !== undefined) {
-    writeFileSync(values.out, JSON.stringify(report, null, 2))
+    writeFileSync(values.out, JSON.stringify({ ...report, verdict }, null, 2))
     console.log(`report written to ${values.out}`)
   }
+  if (reason !== 'interrupted') console.log(verdict.pass ? 'loadtest: PASS' : `loadtest: FAIL (${verdict.problems.join('; ')})`)
+  return verdict.pass
 }
 
 process.on('SIGINT', () => {
@@ -338,7 +355,10 @@ while (phase === 'connecting') {
   if (t.opened + t.failed >= connections || performance.now() > connectDeadline) break
   await new Promise(resolve => setTimeout(resolve, 100))
 }
-if (finishing === undefined) {
+if (finishing === undefined && totals().opened === 0) {
+  // Nothing to measure: say why at once instead of waiting out --duration.
+  process.exit(await finish('finished without connections') ? 0 : 1)
+} else if (finishing === undefined) {
   phase = 'running'
   runStartedAt = performance.now()
   receivedAtRunStart = totals().received
@@ -346,6 +366,5 @@ if (finishing === undefined) {
   await new Promise(resolve => setTimeout(resolve, durationS * 1000))
   // Let the last events arrive before stopping.
   await new Promise(resolve => setTimeout(resolve, publishRate > 0 ? 500 : 0))
-  await finish('finished')
-  process.exit(0)
+  process.exit(await finish('finished') ? 0 : 1)
 }

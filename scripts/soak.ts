@@ -9,33 +9,39 @@
  *   npm run soak -- --connections 2000 --minutes 10
  *   npm run soak -- --connections 300 --minutes 1      (the CI version)
  *
- * Options: --connections N, --minutes M (fractions allowed), --rate events/s,
- * --churn fraction of clients dropped per second, --stall fraction of
- * clients stalled at any time.
+ * `npm run soak -- --help` lists the options (--connections, --minutes,
+ * --rate, --churn, --stall) with their ranges.
  */
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { parseArgs } from 'node:util'
 import WebSocket from 'ws'
 import { signToken } from '../src/auth/sign.js'
+import { parseCli } from './lib/cli.js'
 
-const { values } = parseArgs({
+const values = parseCli({
+  name: 'soak',
+  command: 'npm run soak --',
+  summary: `Runs the service on 127.0.0.1 in a child process and keeps many WebSocket clients
+on it with churn, steady publishing and stalled clients; reports the service's RSS
+over time and exits 1 when any event is lost, duplicated or reordered, a publish
+fails or a connection closes unexpectedly.`,
   options: {
-    connections: { type: 'string', default: '2000' },
-    minutes: { type: 'string', default: '10' },
-    rate: { type: 'string', default: '20' },
-    churn: { type: 'string', default: '0.005' },
-    stall: { type: 'string', default: '0.01' }
-  }
+    connections: { type: 'integer', default: 2000, min: 1, max: 9000, help: 'WebSocket clients' },
+    minutes: { type: 'number', default: 10, min: 0.1, max: 60, help: 'how long to publish (fractions allowed)' },
+    rate: { type: 'number', default: 20, min: 1, max: 2000, help: 'events published per second' },
+    churn: { type: 'number', default: 0.005, min: 0, max: 0.2, help: 'fraction of clients dropped (and resumed) per second' },
+    stall: { type: 'number', default: 0.01, min: 0, max: 0.2, help: 'fraction of clients not reading at any time' }
+  },
+  examples: ['npm run soak -- --connections 2000 --minutes 10', 'npm run soak -- --connections 300 --minutes 1      (the CI version)']
 })
-const CONNECTIONS = Math.min(9000, Math.max(1, Number(values.connections)))
-const DURATION_MS = Math.min(60, Math.max(0.1, Number(values.minutes))) * 60_000
-const RATE = Math.min(2000, Math.max(1, Number(values.rate)))
-const CHURN = Math.min(0.2, Math.max(0, Number(values.churn)))
-const STALL = Math.min(0.2, Math.max(0, Number(values.stall)))
+const CONNECTIONS = values.connections
+const DURATION_MS = values.minutes * 60_000
+const RATE = values.rate
+const CHURN = values.churn
+const STALL = values.stall
 const HOST = '127.0.0.1' // loopback only, always
 const SECRET = randomBytes(32).toString('hex')
 /** After publishing stops, clients have this long to catch up. */
@@ -299,12 +305,13 @@ async function main (): Promise<void> {
     rss_mib: { start: mibs[0], min: Math.min(...mibs), max: Math.max(...mibs), end: mibs[mibs.length - 1] }
   }
   console.log(JSON.stringify(report, null, 2))
-  const ok = report.events_lost === 0 && report.duplicates_or_reordered === 0 && unexpected === 0 && publishFailures === 0
-  console.log(ok ? 'soak: PASS' : 'soak: FAIL (events lost, duplicated, publish failures or unexpected closes)')
+  // A run that published nothing proved nothing: that is a failure too.
+  const ok = published > 0 && report.events_lost === 0 && report.duplicates_or_reordered === 0 && unexpected === 0 && publishFailures === 0
+  console.log(ok ? 'soak: PASS' : 'soak: FAIL (nothing published, events lost, duplicated, publish failures or unexpected closes)')
   process.exit(ok ? 0 : 1)
 }
 
 main().catch((err: unknown) => {
-  console.error(err)
+  console.error(`soak: ${(err as Error).message}`)
   process.exit(1)
 })

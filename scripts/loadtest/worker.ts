@@ -73,12 +73,33 @@ function open (url: string, token: string, localAddress: string): void {
       closes[String(code)] = (closes[String(code)] ?? 0) + 1
     }
   })
-  // An HTTP refusal of the upgrade (e.g. 429 from the handshake rate limit) is counted by status.
+  // An HTTP refusal of the upgrade (e.g. 429 from the handshake rate limit)
+  // is counted by status and the body's `code` (PUSH_AT_CAPACITY…), which
+  // tell the hints which setting to name. The body is small; 1 s at most.
   socket.once('unexpected-response', (_request, response) => {
-    failed++
-    failures[`HTTP ${response.statusCode ?? '?'}`] = (failures[`HTTP ${response.statusCode ?? '?'}`] ?? 0) + 1
     refused = true
-    socket.terminate()
+    let body = ''
+    let counted = false
+    const count = (): void => {
+      if (counted) return
+      counted = true
+      clearTimeout(timer)
+      let code = ''
+      try {
+        const parsed = JSON.parse(body) as { code?: unknown }
+        if (typeof parsed.code === 'string' && /^[A-Z_]{1,64}$/.test(parsed.code)) code = ` ${parsed.code}`
+      } catch {}
+      const key = `HTTP ${response.statusCode ?? '?'}${code}`
+      failed++
+      failures[key] = (failures[key] ?? 0) + 1
+      socket.terminate()
+    }
+    const timer = setTimeout(count, 1000)
+    response.setEncoding('utf8')
+    response.on('data', (chunk: string) => { if (body.length < 4096) body += chunk })
+    response.once('end', count)
+    response.once('error', count)
+    response.once('close', count)
   })
 }
 

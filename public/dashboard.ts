@@ -8,10 +8,12 @@ import { connect, DEFAULT_TIMINGS, type StatisticsClient, type Status, type Timi
 import { renderBarChart } from './lib/chart.js'
 import { AlertsPanel } from './lib/alerts-panel.js'
 import { Feed } from './lib/feed.js'
-import { formatCount, formatTime } from './lib/format.js'
+import { formatCount, formatMinute, formatTime } from './lib/format.js'
+import { Freshness, type FreshnessMode } from './lib/freshness.js'
 import { MinuteSeries } from './lib/minute-series.js'
 import { OnlinePanel, tokenRoles } from './lib/online-panel.js'
 import { forgetToken, savedToken, saveToken, takeTokenFromAddressBar } from './lib/token-store.js'
+import { keepWholeRows } from './lib/whole-rows.js'
 
 declare global {
   interface Window {
@@ -48,7 +50,16 @@ const chart = byId<SVGSVGElement>('chart')
 const chartSummary = byId('chart-summary')
 const announcer = byId('announcer')
 const feed = new Feed(byId<HTMLOListElement>('feed'), byId('feed-empty'))
-const series = new MinuteSeries(30)
+const series = new MinuteSeries(60)
+const freshness = new Freshness()
+const statistics = byId('statistics')
+const staleBanner = byId('stale-banner')
+/** The time of the recognition on the card: the feed's and the snapshot's, whichever is newer, wins. */
+let shownRecognitionAt = -Infinity
+/** Between a resuming `connected` and `resumed`: replayed events say nothing about the statistics' freshness. */
+let replaying = false
+keepWholeRows(byId('feed-viewport'), byId('feed'))
+keepWholeRows(byId('alerts-viewport'), byId('alerts'))
 // One panel for the page's lifetime: it outlives every connection (and every token change).
 const alerts = new AlertsPanel({
   list: byId<HTMLOListElement>('alerts'),
@@ -110,10 +121,7 @@ function showStatistics (data: Record<string, unknown>, timestamp: string): void
   setText('connections', formatCount(data.total_connections))
   setText('users', typeof data.total_users === 'number' ? `${formatCount(data.total_users)} ${data.total_users === 1 ? 'user' : 'users'}` : '– users')
   const last = data.last_recognition as { person_name?: unknown, camera_id?: unknown, timestamp?: unknown } | null | undefined
-  if (last !== null && typeof last === 'object') {
-    setText('last-person', typeof last.person_name === 'string' && last.person_name !== '' ? last.person_name : 'Unknown person')
-    setText('last-where', `${String(last.camera_id ?? '?')} · ${formatTime(String(last.timestamp ?? ''))}`)
-  }
+  if (last !== null && typeof last === 'object') showRecognition(last.person_name, last.camera_id, last.timestamp)
   // The service's own per-minute history when it sends one (the chart then has minutes from before this page opened).
   if (series.adopt(data.series, data.events_total)) {
     drawChart()
@@ -122,6 +130,37 @@ function showStatistics (data: Record<string, unknown>, timestamp: string): void
     series.record(data.events_total, Number.isNaN(at) ? Date.now() : at)
     drawChart()
   }
+}
+
+/** Shows a recognition on its card unless a newer one is there already (from the feed, or a later snapshot). */
+function showRecognition (person: unknown, camera: unknown, timestamp: unknown): void {
+  const at = typeof timestamp === 'string' ? Date.parse(timestamp) : NaN
+  if (!Number.isNaN(at) && at < shownRecognitionAt) return
+  if (!Number.isNaN(at)) shownRecognitionAt = at
+  setText('last-person', typeof person === 'string' && person !== '' ? person : 'Unknown person')
+  setText('last-where', `${String(camera ?? '?')} · ${formatTime(String(timestamp ?? ''))}`)
+}
+
+function freshnessMode (): FreshnessMode {
+  const status = client?.status
+  return status === 'live' ? 'live' : status === 'polling' ? 'polling' : 'down'
+}
+
+/** "Stale since HH:MM" over the cards while they are not current; nothing while they are. */
+function showFreshness (): void {
+  const { since, reason } = freshness.check(Date.now(), freshnessMode(), timingOverrides().pollIntervalMs ?? DEFAULT_TIMINGS.pollIntervalMs)
+  if (since === null) {
+    if (!staleBanner.hidden) {
+      staleBanner.hidden = true
+      staleBanner.textContent = ''
+      delete statistics.dataset.stale
+    }
+    return
+  }
+  const text = `Stale since ${formatMinute(since)}: ${reason}. The numbers below are the last known.`
+  if (staleBanner.textContent !== text) staleBanner.textContent = text
+  staleBanner.hidden = false
+  statistics.dataset.stale = ''
 }
 
 function drawChart (): void {
@@ -149,14 +188,32 @@ function start (token: string): void {
   next.on('status', ({ status, reason }) => {
     if (client !== next) return
     showStatus(status, reason)
+    showFreshness()
     if (status === 'unauthorized') {
       forgetToken()
       showTokenPanel(`The service refused the token: ${reason ?? 'unauthorized'}. Paste a new one.`, true)
     }
   })
   next.on('message', showLastUpdate)
-  next.on('statistics_update', message => { showStatistics(message.data, message.timestamp) })
-  next.on('camera_event', event => { feed.addEvent(event) })
+  next.on('statistics_update', message => {
+    freshness.statistics(message.timestamp, message.data, Date.now())
+    showStatistics(message.data, message.timestamp)
+    showFreshness()
+  })
+  next.on('connection_status', status => {
+    if (status.status === 'connected') {
+      freshness.setInterval(status.stats_interval_ms)
+      freshness.connected()
+      replaying = next.lastSeq !== null
+    }
+    if (status.status === 'resumed' || status.status === 'resync_required') replaying = false
+  })
+  next.on('camera_event', event => {
+    feed.addEvent(event)
+    if (!replaying) freshness.event(Date.now())
+    // The card follows the feed at once, not a statistics interval later.
+    if (event.event_type === 'face_recognized') showRecognition(event.data?.person_name, event.camera_id, event.timestamp)
+  })
   next.on('alert', alert => {
     feed.addAlert(alert)
     alerts.add(alert)
@@ -194,9 +251,10 @@ byId('change-token').addEventListener('click', () => {
 new ResizeObserver(() => { drawChart() }).observe(chart)
 // The window moves on even when nothing happens.
 setInterval(drawChart, 15_000)
-// The countdown to the next reconnect attempt.
+// The countdown to the next reconnect attempt, and whether the statistics went stale.
 setInterval(() => {
   if (client !== null && (client.status === 'connecting' || client.status === 'polling')) showStatus(client.status, client.reason)
+  showFreshness()
 }, 1000)
 drawChart()
 

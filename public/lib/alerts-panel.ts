@@ -112,6 +112,7 @@ export class AlertsPanel {
     item.className = alert.level === 'critical' ? 'alert-item alert-critical' : 'alert-item'
     item.dataset.seq = String(alert.seq)
     item.dataset.level = alert.level
+    item.title = alert.message // the row shows one line of it
     const time = document.createElement('time')
     time.className = 'alert-time'
     time.dateTime = alert.timestamp

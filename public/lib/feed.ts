@@ -68,6 +68,8 @@ export class Feed {
     time.dateTime = timestamp
     time.textContent = formatTime(timestamp)
     item.append(time, ...parts)
+    // Each line is cut to the row's width: the whole text is the tooltip.
+    item.title = parts.map(part => part.textContent).join(' · ')
     return item
   }
 

@@ -91,6 +91,12 @@ export const ConnectionStatusMessage = Type.Object({
   user_id: Type.Optional(Type.String()),
   /** `connected`: the sequence `seq` belongs to; resume with it (`&stream=`) to detect a restart. */
   stream: Type.Optional(Type.String()),
+  /**
+   * `connected`: how often the service gathers statistics (STATS_INTERVAL_MS).
+   * It pushes them when they change, and at least every minute (the
+   * per-minute series moves on), so a dashboard can tell late from quiet.
+   */
+  stats_interval_ms: Type.Optional(Type.Integer({ minimum: 1 })),
   message: Type.Optional(Type.String()),
   /** `resumed`: how many missed messages were replayed. */
   replayed: Type.Optional(Type.Integer()),

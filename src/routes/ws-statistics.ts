@@ -111,6 +111,7 @@ function sessionContext (app: FastifyInstance, tokens: SessionContext['tokens'])
     log: app.log,
     messageRateLimit: config.WS_MESSAGE_RATE_LIMIT,
     maxCameraIds: config.MAX_CAMERA_IDS,
+    statsIntervalMs: config.STATS_INTERVAL_MS,
     // Through the app each time: a test may replace app.verifyToken.
     verifyToken: (token) => app.verifyToken(token),
     stream: () => app.bus.stream,

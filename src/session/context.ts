@@ -29,6 +29,8 @@ export interface SessionContext {
   readonly messageRateLimit: number
   /** MAX_CAMERA_IDS: camera ids one connection may subscribe to. */
   readonly maxCameraIds: number
+  /** STATS_INTERVAL_MS, told to clients in `connected` so a dashboard can tell late statistics from quiet ones. */
+  readonly statsIntervalMs: number
   /** Verifies a token; never throws. */
   verifyToken (token: string | undefined): VerifyResult
   /** The name of the sequence `seq` counts in, told to the client for resume. */

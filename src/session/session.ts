@@ -97,6 +97,7 @@ function greet (ctx: SessionContext, member: Member, admitted: Admitted): void {
     connection_id: admitted.id,
     user_id: admitted.principal.userId,
     stream: ctx.stream(),
+    stats_interval_ms: ctx.statsIntervalMs,
     message: 'WebSocket connection established successfully',
     timestamp: now()
   })

@@ -93,7 +93,7 @@ if (!existsSync(CHROMIUM)) {
     await page.locator('#events-today', { hasText: /^4$/ }).waitFor()
     t.equal(await page.locator('#feed .feed-item').count(), 5)
     t.match(await page.locator('#feed .feed-item').first().textContent(), /stopped sending frames/, 'newest on top')
-    t.match(await page.locator('#chart-summary').textContent(), /events in the last 30 minutes/)
+    t.match(await page.locator('#chart-summary').textContent(), /events in the last 60 minutes/)
     await page.screenshot({ path: join(OUTPUT, 'dashboard.png'), fullPage: true })
   })
 
@@ -105,9 +105,9 @@ if (!existsSync(CHROMIUM)) {
     const page = await openPage(t, browser)
     await page.goto(`${gate.url}/?token=${token('viewer')}`)
     // The page's own count starts at its first snapshot: only the service's series knows these three.
-    await page.locator('#chart-summary', { hasText: /^3 events in the last 30 minutes/ }).waitFor()
+    await page.locator('#chart-summary', { hasText: /^3 events in the last 60 minutes/ }).waitFor()
     await publishEvent(server, { camera_id: 'parking-north', event_type: 'vehicle_detected', data: {} })
-    await page.locator('#chart-summary', { hasText: /^4 events in the last 30 minutes/ }).waitFor()
+    await page.locator('#chart-summary', { hasText: /^4 events in the last 60 minutes/ }).waitFor()
     t.pass('the chart extends live')
   })
 

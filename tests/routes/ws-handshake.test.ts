@@ -14,6 +14,12 @@ t.test('a valid token gets connection_status connected first', async t => {
   t.equal(new Date(first.timestamp as string).toISOString(), first.timestamp, 'timestamp is ISO-8601 UTC')
 })
 
+t.test('connected tells the statistics interval, so a dashboard can tell late statistics from quiet ones', async t => {
+  const server = await startServer(t, { STATS_INTERVAL_MS: 750 })
+  const client = await Client.open(`${server.wsUrl}?token=${token('alice')}`, t)
+  t.match(await client.next(), { status: 'connected', stats_interval_ms: 750 })
+})
+
 t.test('the token may come in an Authorization header', async t => {
   const server = await startServer(t)
   const client = await Client.open(server.wsUrl, t, { headers: { authorization: `Bearer ${token('bob')}` } })

@@ -74,6 +74,7 @@ async function setup (t: TapTest, options: Options = {}): Promise<Setup> {
     log: pino({ level: 'info' }, logs) as unknown as FastifyBaseLogger,
     messageRateLimit: options.messageRateLimit ?? 0,
     maxCameraIds: 10,
+    statsIntervalMs: 5000,
     verifyToken: options.verifyToken ?? (() => ({ ok: false, reason: 'no tokens in this test' })),
     stream: () => bus.stream,
     latestStatisticsFrame: () => options.statistics ?? null,

@@ -7,10 +7,12 @@
 import { connect, DEFAULT_TIMINGS, type StatisticsClient, type Status, type Timings } from '../src/client/index.js'
 import { renderBarChart } from './lib/chart.js'
 import { AlertsPanel } from './lib/alerts-panel.js'
+import { CamerasPanel } from './lib/cameras-panel.js'
 import { Feed } from './lib/feed.js'
 import { formatCount, formatTime } from './lib/format.js'
 import { MinuteSeries } from './lib/minute-series.js'
 import { OnlinePanel, tokenRoles } from './lib/online-panel.js'
+import { TypeBreakdown } from './lib/type-breakdown.js'
 import { forgetToken, savedToken, saveToken, takeTokenFromAddressBar } from './lib/token-store.js'
 
 declare global {
@@ -58,6 +60,9 @@ const alerts = new AlertsPanel({
   dismissAll: byId<HTMLButtonElement>('alerts-dismiss-all'),
   sound: byId<HTMLButtonElement>('alerts-sound')
 })
+// Both outlive connections and token changes: the feed filter is applied to each new client.
+const cameras = new CamerasPanel(feed)
+const breakdown = new TypeBreakdown()
 const online = new OnlinePanel(byId('online-panel'), byId('online-count'), byId('online-list'))
 
 let client: StatisticsClient | null = null
@@ -146,6 +151,8 @@ function start (token: string): void {
   const next = connect({ token, ...timingOverrides() })
   client = next
   showStatus(next.status, null)
+  cameras.attach(next)
+  breakdown.attach(next)
   next.on('status', ({ status, reason }) => {
     if (client !== next) return
     showStatus(status, reason)

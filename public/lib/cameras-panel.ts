@@ -80,6 +80,12 @@ export class CamerasPanel {
       if (this.#confirmed) this.#problem = null
       this.#showFilter()
     })
+    client.on('connection_status', status => {
+      // A new connection has every camera until the client's re-sent filter is answered.
+      if (this.#client !== client || status.status !== 'connected' || sameFilter(this.#filter, EVERYTHING)) return
+      this.#confirmed = false
+      this.#showFilter()
+    })
     client.on('error', error => {
       if (this.#client !== client || (error.code !== 'forbidden_camera' && error.code !== 'too_many_cameras')) return
       this.#problem = error.message

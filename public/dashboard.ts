@@ -7,11 +7,13 @@
 import { connect, DEFAULT_TIMINGS, type StatisticsClient, type Status, type Timings } from '../src/client/index.js'
 import { renderBarChart } from './lib/chart.js'
 import { AlertsPanel } from './lib/alerts-panel.js'
+import { CamerasPanel } from './lib/cameras-panel.js'
 import { Feed } from './lib/feed.js'
 import { formatCount, formatMinute, formatTime } from './lib/format.js'
 import { Freshness, type FreshnessMode } from './lib/freshness.js'
 import { MinuteSeries } from './lib/minute-series.js'
 import { OnlinePanel, tokenRoles } from './lib/online-panel.js'
+import { TypeBreakdown } from './lib/type-breakdown.js'
 import { forgetToken, savedToken, saveToken, takeTokenFromAddressBar } from './lib/token-store.js'
 import { keepWholeRows } from './lib/whole-rows.js'
 
@@ -69,6 +71,9 @@ const alerts = new AlertsPanel({
   dismissAll: byId<HTMLButtonElement>('alerts-dismiss-all'),
   sound: byId<HTMLButtonElement>('alerts-sound')
 })
+// Both outlive connections and token changes: the feed filter is applied to each new client.
+const cameras = new CamerasPanel(feed)
+const breakdown = new TypeBreakdown()
 const online = new OnlinePanel(byId('online-panel'), byId('online-count'), byId('online-list'))
 
 let client: StatisticsClient | null = null
@@ -185,6 +190,8 @@ function start (token: string): void {
   const next = connect({ token, ...timingOverrides() })
   client = next
   showStatus(next.status, null)
+  cameras.attach(next)
+  breakdown.attach(next)
   next.on('status', ({ status, reason }) => {
     if (client !== next) return
     showStatus(status, reason)

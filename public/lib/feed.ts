@@ -59,6 +59,15 @@ export class Feed {
     this.#add(this.#item('gap', new Date().toISOString(), [span('feed-what', 'Some events were missed while the connection was down; the statistics were reloaded and the feed above continues from now')]))
   }
 
+  /**
+   * Starts the feed again under a note (the filter changed: what is below
+   * the note comes from the service under the new filter, nothing is hidden).
+   */
+  restart (note: string): void {
+    this.#list.replaceChildren()
+    this.#add(this.#item('filter', new Date().toISOString(), [span('feed-what', note)]))
+  }
+
   #item (kind: string, timestamp: string, parts: HTMLElement[]): HTMLLIElement {
     const item = document.createElement('li')
     item.className = 'feed-item'

@@ -27,6 +27,7 @@ export const SETTINGS = {
   STATS_UPSTREAM_URL: optional({ check: httpUrl, help: 'Optional JSON endpoint merged into statistics as `upstream`' }),
   STATS_UPSTREAM_TIMEOUT_MS: int({ default: 2000, min: 10, max: 60_000, unit: 'milliseconds', help: 'Timeout of the whole upstream fetch, headers and body' }),
   STATS_UPSTREAM_MAX_BYTES: int({ default: 1024 * 1024, min: 1024, max: 256 * 1024 * 1024, unit: 'bytes', help: 'Largest upstream body accepted (counted while reading; `content-length` is not trusted); larger counts as an upstream failure' }),
+  CAMERA_STALE_MS: int({ default: 300_000, min: 100, max: 86_400_000, unit: 'milliseconds', help: 'A camera silent for longer than this is marked `stale: true` in the statistics\' `cameras` list (the dashboard\'s Cameras panel); the snapshot carries it as `camera_stale_ms`' }),
   MAX_CONNECTIONS_PER_USER: int({ default: 5, min: 1, max: 10_000, unit: 'connections', help: 'Open WebSocket connections one user (`sub`) may hold' }),
   HEARTBEAT_INTERVAL_MS: int({ default: 30_000, min: 100, max: 3_600_000, unit: 'milliseconds', help: 'Protocol ping interval; a peer that misses one is terminated' }),
   MAX_INBOUND_MESSAGE_BYTES: int({ default: 4096, min: 64, max: 16 * 1024 * 1024, unit: 'bytes', help: 'Largest client frame; larger closes with 1009' }),

@@ -3,6 +3,7 @@ import { Counter, Gauge } from 'prom-client'
 import type { StatisticsShare } from '../backplane/backplane.js'
 import { StatisticsCollector, type Snapshot, type StatisticsSource } from '../stats/collector.js'
 import type { CameraScope } from '../protocol/camera-scope.js'
+import { StaleCameraMarks } from '../stats/sources/camera-staleness.js'
 import { UpstreamStatistics } from '../stats/sources/upstream.js'
 import { StatisticsViews } from '../stats/views.js'
 
@@ -26,7 +27,8 @@ declare module 'fastify' {
  */
 export default fp<{ sources?: StatisticsSource[] }>(async function statsPlugin (app, options) {
   const { backplane, hub, config } = app
-  const events = backplane.eventStatistics()
+  // Cameras silent past CAMERA_STALE_MS are marked in every view, in both modes.
+  const events = new StaleCameraMarks(backplane.eventStatistics(), config.CAMERA_STALE_MS)
   const sources: StatisticsSource[] = [events, backplane.connectionStatistics(hub), ...(options.sources ?? [])]
   if (config.STATS_UPSTREAM_URL !== null) {
     const { STATS_UPSTREAM_URL, STATS_UPSTREAM_TIMEOUT_MS, STATS_UPSTREAM_MAX_BYTES } = config

@@ -67,11 +67,14 @@ const { values: args } = parseArgs({
     scopes: { type: 'string', default: '0' },
     baseline: { type: 'string' },
     out: { type: 'string' },
+    compression: { type: 'boolean', default: false },
+    'demo-seconds': { type: 'string', default: '60' },
     help: { type: 'boolean', short: 'h', default: false }
   }
 })
 if (args.help === true) {
   console.log('usage: npm run bench -- [--quick] [--sizes 1000,5000,15000] [--targets service,ws-reference,socket.io,service-cluster] [--sustained-size 5000] [--broadcasts 10] [--repeat 1] [--cpu-prof] [--scopes 0] [--baseline DIR] [--out file.json]')
+  console.log('       npm run bench -- --compression [--sizes 1000,5000,15000] [--broadcasts 10] [--demo-seconds 60] [--out file.json]   (see bench/compression.ts)')
   process.exit(0)
 }
 const sizes = (args.sizes ?? (args.quick === true ? '200,1000' : '1000,5000,15000')).split(',').map(Number)
@@ -248,7 +251,7 @@ function childPids (pid: number): number[] {
   }
 }
 
-async function startTarget (target: Target, label: string): Promise<Running> {
+async function startTarget (target: Target, label: string, env: Record<string, string> = {}): Promise<Running> {
   const port = await freePort()
   const cluster = target === 'service-cluster'
   const redis = cluster ? await startRedis() : undefined
@@ -268,7 +271,8 @@ async function startTarget (target: Target, label: string): Promise<Running> {
       ...(target === 'baseline' ? BASELINE_ENV : {}),
       PORT: String(port),
       MAX_CONNECTIONS_PER_USER: '10000',
-      ...(redis === undefined ? {} : { WORKERS: '2', REDIS_URL: `redis://127.0.0.1:${redis.port}` })
+      ...(redis === undefined ? {} : { WORKERS: '2', REDIS_URL: `redis://127.0.0.1:${redis.port}` }),
+      ...env
     }
   })
   leftovers.set(-child.pid!, target)
@@ -602,6 +606,13 @@ function table (results: Result[], reference: Target): string {
 }
 
 const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, platform: process.platform }
+if (args.compression === true) {
+  // The compression comparison instead of the main table: bench/compression.ts.
+  const { compressionBench } = await import('./compression.js')
+  await compressionBench({ sizes, broadcasts, demoSeconds: Number(args['demo-seconds']), out: args.out, machine, startTarget, stopTarget, newWorker: () => new Worker(), httpCall, socketsPerWorker: SOCKETS_PER_WORKER })
+  agent.destroy()
+  process.exit(process.exitCode ?? 0)
+}
 console.log(`bench: sizes ${sizes.join(', ')}; targets ${targets.join(', ')}; sustained at N=${sustainedSize};${scopes > 0 ? ` ${scopes} camera scopes, broadcasts for ${CAMERA};` : ''} ${machine.cpus} cores (${machine.cpuModel}), Node ${machine.node}`)
 let interrupted = false
 let interruptedAt = 0

@@ -20,7 +20,7 @@ export type Command =
    * + its index here) gets a token with `cameras: ["site-<i mod scopes>/*"]`;
    * `camera` is the camera the runner will publish for, to count the admitted.
    */
-  | { cmd: 'connect', dialect: Dialect, url: string, count: number, users: number, userOffset: number, secret: string, concurrency: number, localAddress?: string, scopes?: number, camera?: string }
+  | { cmd: 'connect', dialect: Dialect, url: string, count: number, users: number, userOffset: number, secret: string, concurrency: number, localAddress?: string, scopes?: number, camera?: string, deflate?: boolean }
   | { cmd: 'sample', keep: number }
   | { cmd: 'ping-start', intervalMs: number }
   | { cmd: 'ping-stop' }
@@ -154,7 +154,8 @@ async function connect (command: Extract<Command, { cmd: 'connect' }>): Promise<
       tokens.set(key, token = signToken({ sub: `bench-${user}`, ...(scoped ? { cameras: [`site-${scope}/*`] } : {}) }, { key: command.secret, ttlMs: 6 * 3_600_000 }))
     }
     const url = command.dialect === 'json' ? `${command.url}?token=${token}` : command.url
-    const socket = new WebSocket(url, { perMessageDeflate: false, ...(command.localAddress === undefined ? {} : { localAddress: command.localAddress }) }) as WebSocket & { token: string, index: number }
+    // `deflate`: offer permessage-deflate, as browsers do (--compression).
+    const socket = new WebSocket(url, { perMessageDeflate: command.deflate === true, ...(command.localAddress === undefined ? {} : { localAddress: command.localAddress }) }) as WebSocket & { token: string, index: number }
     socket.token = token
     socket.index = index
     await new Promise<void>(resolve => {

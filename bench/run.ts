@@ -71,13 +71,16 @@ rate. Prints a table and writes JSON to bench/results/. Default N: 1000, 5000, 1
     'cpu-prof': { type: 'boolean', help: 'also write CPU profiles of the targets' },
     scopes: { type: 'integer', default: 0, min: 0, max: 10_000, help: 'K camera scopes: socket i sees site-<i mod K>/*; 0 = every token unscoped' },
     baseline: { type: 'string', arg: '<dir>', help: 'also measure the service from another checkout, for before/after in one run' },
-    out: { type: 'string', arg: '<file.json>', help: 'where to write the JSON (default bench/results/bench-<time>.json)' }
+    out: { type: 'string', arg: '<file.json>', help: 'where to write the JSON (default bench/results/bench-<time>.json)' },
+    compression: { type: 'boolean', help: 'instead of the main table: CPU per broadcast of a 4 KB message, compressed once vs plain vs ws per-socket deflate, and demo bytes per dashboard-hour (bench/compression.ts)' },
+    'demo-seconds': { type: 'integer', default: 60, min: 5, max: 3600, help: 'with --compression: seconds of demo traffic to measure bytes on the wire' }
   },
   examples: [
     'npm run bench -- --targets service,service-cluster --sizes 1000,5000',
     'npm run bench -- --quick',
     'npm run bench -- --sizes 2000 --targets service,ws-reference --sustained-size 2000',
-    'npm run bench -- --sizes 15000 --targets service --scopes 50'
+    'npm run bench -- --sizes 15000 --targets service --scopes 50',
+    'npm run bench -- --compression --sizes 1000 --demo-seconds 20'
   ]
 })
 function fail (message: string): never {
@@ -238,7 +241,7 @@ function childPids (pid: number): number[] {
   }
 }
 
-async function startTarget (target: Target, label: string): Promise<Running> {
+async function startTarget (target: Target, label: string, env: Record<string, string> = {}): Promise<Running> {
   const port = await freePort()
   const cluster = target === 'service-cluster'
   const redis = cluster ? await startRedis() : undefined
@@ -258,7 +261,8 @@ async function startTarget (target: Target, label: string): Promise<Running> {
       ...(target === 'baseline' ? BASELINE_ENV : {}),
       PORT: String(port),
       MAX_CONNECTIONS_PER_USER: '10000',
-      ...(redis === undefined ? {} : { WORKERS: '2', REDIS_URL: `redis://127.0.0.1:${redis.port}` })
+      ...(redis === undefined ? {} : { WORKERS: '2', REDIS_URL: `redis://127.0.0.1:${redis.port}` }),
+      ...env
     }
   })
   leftovers.set(-child.pid!, target)
@@ -592,6 +596,13 @@ function table (results: Result[], reference: Target): string {
 }
 
 const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, platform: process.platform }
+if (args.compression === true) {
+  // The compression comparison instead of the main table: bench/compression.ts.
+  const { compressionBench } = await import('./compression.js')
+  await compressionBench({ sizes, broadcasts, demoSeconds: args['demo-seconds'], out: args.out, machine, startTarget, stopTarget, newWorker: () => new Worker(), httpCall, socketsPerWorker: SOCKETS_PER_WORKER })
+  agent.destroy()
+  process.exit(process.exitCode ?? 0)
+}
 console.log(`bench: sizes ${sizes.join(', ')}; targets ${targets.join(', ')}; sustained at N=${sustainedSize};${scopes > 0 ? ` ${scopes} camera scopes, broadcasts for ${CAMERA};` : ''} ${machine.cpus} cores (${machine.cpuModel}), Node ${machine.node}`)
 let interrupted = false
 let interruptedAt = 0

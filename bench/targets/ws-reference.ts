@@ -22,7 +22,10 @@ const server = createServer((request, response) => {
   if (request.method === 'POST' && request.url === '/api/events') publish(request, response)
   else response.writeHead(request.url === '/healthz' ? 200 : 404).end()
 })
-const wss = new WebSocketServer({ server, path: '/api/ws/statistics', perMessageDeflate: false, clientTracking: false })
+// WS_REFERENCE_DEFLATE=1 (npm run bench -- --compression): ws's default
+// permessage-deflate, which compresses every message once per socket.
+const deflate = process.env.WS_REFERENCE_DEFLATE === '1'
+const wss = new WebSocketServer({ server, path: '/api/ws/statistics', perMessageDeflate: deflate, clientTracking: false })
 wss.on('connection', (socket, request) => {
   const user = principal(new URL(request.url ?? '/', 'http://x').searchParams.get('token'))
   if (user === null) {

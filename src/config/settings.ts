@@ -30,7 +30,9 @@ export const SETTINGS = {
   CAMERA_STALE_MS: int({ default: 300_000, min: 100, max: 86_400_000, unit: 'milliseconds', help: 'A camera silent for longer than this is marked `stale: true` in the statistics\' `cameras` list (the dashboard\'s Cameras panel); the snapshot carries it as `camera_stale_ms`' }),
   MAX_CONNECTIONS_PER_USER: int({ default: 5, min: 1, max: 10_000, unit: 'connections', help: 'Open WebSocket connections one user (`sub`) may hold' }),
   HEARTBEAT_INTERVAL_MS: int({ default: 30_000, min: 100, max: 3_600_000, unit: 'milliseconds', help: 'Protocol ping interval; a peer that misses one is terminated' }),
-  MAX_INBOUND_MESSAGE_BYTES: int({ default: 4096, min: 64, max: 16 * 1024 * 1024, unit: 'bytes', help: 'Largest client frame; larger closes with 1009' }),
+  MAX_INBOUND_MESSAGE_BYTES: int({ default: 4096, min: 64, max: 16 * 1024 * 1024, unit: 'bytes', help: 'Largest client message, counted after decompression; larger closes with 1009' }),
+  COMPRESSION: oneOf(['on', 'off'], { default: 'on', what: 'on or off', help: '`on`: negotiate permessage-deflate (with `server_no_context_takeover` and `client_no_context_takeover`) with clients that offer it, and compress each large message once for all of them; `off`: never negotiate it' }),
+  COMPRESSION_MIN_BYTES: int({ default: 1024, min: 0, max: 16 * 1024 * 1024, unit: 'bytes', help: 'Messages shorter than this go uncompressed even to sockets that negotiated compression' }),
   MAX_CAMERA_IDS: int({ default: 1000, min: 1, max: 1_000_000, unit: 'camera ids per connection', help: 'Camera ids one connection\'s camera filter may hold; a `subscribe` past it gets `too_many_cameras`' }),
   MAX_SOCKETS: int({
     derived: '(from the open-file limit)',

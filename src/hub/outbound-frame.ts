@@ -16,6 +16,8 @@ export class OutboundFrame {
   readonly parts: readonly OutboundFrame[] | null
   /** The transport's wire bytes, computed once and shared by every connection. */
   wire: Buffer | undefined = undefined
+  /** The same, compressed once for every connection that negotiated permessage-deflate. */
+  compressedWire: Buffer | undefined = undefined
 
   constructor (payload: Buffer, supersedable = false, parts: readonly OutboundFrame[] | null = null) {
     this.payload = payload

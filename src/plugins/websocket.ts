@@ -1,14 +1,19 @@
 import type { IncomingMessage } from 'node:http'
 import fastifyWebsocket from '@fastify/websocket'
 import fp from 'fastify-plugin'
+import type WebSocket from 'ws'
 import { Errors } from '../errors.js'
 import { CloseCode } from '../protocol/close-codes.js'
+import { FrameCompressor } from '../transport/deflate.js'
+import { adoptDeflate, NEGOTIATION } from '../transport/permessage-deflate.js'
 import { SHUTDOWN_REASON } from '../transport/refusal.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** True once close() has begun: new WebSockets are refused with 1001. */
     readonly shuttingDown: boolean
+    /** Builds the compressed frames (COMPRESSION=on); null when compression is off. */
+    readonly compressor: FrameCompressor | null
   }
 }
 
@@ -20,13 +25,17 @@ declare module 'fastify' {
 export default fp(async function websocketPlugin (app) {
   let shuttingDown = false
   app.decorate('shuttingDown', { getter: () => shuttingDown })
+  const { COMPRESSION, COMPRESSION_MIN_BYTES, MAX_INBOUND_MESSAGE_BYTES } = app.config
+  // ws negotiates permessage-deflate; the frames are compressed once per
+  // message for every socket by the compressor (ws never compresses per
+  // socket), and client messages inflated without a zlib stream per socket.
+  const compressor = COMPRESSION === 'on' ? new FrameCompressor(COMPRESSION_MIN_BYTES) : null
+  app.decorate('compressor', compressor)
   await app.register(fastifyWebsocket, {
     options: {
-      maxPayload: app.config.MAX_INBOUND_MESSAGE_BYTES,
+      maxPayload: MAX_INBOUND_MESSAGE_BYTES,
       clientTracking: false,
-      // Statistics frames are small and repeated to many clients: compressing
-      // per client would cost CPU and memory on every connection.
-      perMessageDeflate: false
+      perMessageDeflate: compressor === null ? false : NEGOTIATION
     },
     preClose (done) {
       shuttingDown = true
@@ -66,7 +75,10 @@ export default fp(async function websocketPlugin (app) {
   })
   // Once upgraded, a socket is a WebSocket: it no longer counts against its
   // address's unfinished connections.
-  app.websocketServer.on('connection', (_socket: unknown, request: IncomingMessage) => {
+  // Before the route's handler runs (and before any data is read), so the
+  // session's connection already knows which frames its socket takes.
+  app.websocketServer.on('connection', (socket: WebSocket, request: IncomingMessage) => {
     app.pendingGuard.release(request.socket)
+    if (compressor !== null) adoptDeflate(socket, compressor, MAX_INBOUND_MESSAGE_BYTES)
   })
 }, { name: 'websocket', dependencies: ['config', 'hub', 'metrics', 'socket-limits'] })

@@ -3,7 +3,9 @@ import WebSocket from 'ws'
 import type { Connection } from '../hub/member.js'
 import type { OutboundFrame } from '../hub/outbound-frame.js'
 import { DEFAULT_LIMITS, newCounters, OutboundQueue, type OutboundCounters, type OutboundLimits, type Sink } from '../hub/outbound-queue.js'
+import type { FrameCompressor } from './deflate.js'
 import { frameText } from './frame.js'
+import { compressorOf } from './permessage-deflate.js'
 
 /** Where a connection's outbound queue gets its limits and counts. */
 export interface OutboundOptions {
@@ -27,11 +29,14 @@ function wireOf (frame: OutboundFrame): Buffer {
  *
  * Data frames bypass ws's per-send framing: the hub hands over a message
  * framed once (see frame.ts), and the bytes go through this connection's
- * outbound queue straight to the TCP socket. That is safe because
- * compression is off, so ws's sender never holds frames back and writes
- * its own control frames (ping, close) synchronously to the same socket:
- * the order on the wire is the order of the calls. Data is only written
- * while the socket is OPEN, never after a close frame.
+ * outbound queue straight to the TCP socket. That is safe because ws's
+ * sender never compresses (see permessage-deflate.ts), so it never holds
+ * frames back and writes its own control frames (ping, close) synchronously
+ * to the same socket: the order on the wire is the order of the calls. Data
+ * is only written while the socket is OPEN, never after a close frame.
+ *
+ * A socket that negotiated permessage-deflate gets the compressed frame,
+ * built once per message for all of them (deflate.ts); others the plain one.
  */
 export class WsConnection implements Connection, Sink {
   readonly id: string
@@ -39,6 +44,7 @@ export class WsConnection implements Connection, Sink {
   readonly #socket: WebSocket
   readonly #raw: Socket
   readonly #queue: OutboundQueue
+  readonly #compressor: FrameCompressor | null
 
   constructor (id: string, userId: string, socket: WebSocket, outbound: OutboundOptions = { limits: DEFAULT_LIMITS, counters: newCounters() }) {
     this.id = id
@@ -46,14 +52,17 @@ export class WsConnection implements Connection, Sink {
     this.#socket = socket
     this.#raw = (socket as unknown as { _socket: Socket })._socket
     this.#queue = new OutboundQueue(this, outbound.limits, outbound.counters)
+    this.#compressor = compressorOf(socket)
   }
 
   send (frame: Buffer): void {
-    if (this.#socket.readyState === WebSocket.OPEN) this.#queue.push(frameText(frame), false)
+    if (this.#socket.readyState !== WebSocket.OPEN) return
+    this.#queue.push(this.#compressor?.wireOfPayload(frame) ?? frameText(frame), false)
   }
 
   sendShared (frame: OutboundFrame): void {
-    if (this.#socket.readyState === WebSocket.OPEN) this.#queue.push(wireOf(frame), frame.supersedable)
+    if (this.#socket.readyState !== WebSocket.OPEN) return
+    this.#queue.push(this.#compressor === null ? wireOf(frame) : this.#compressor.wireOf(frame, wireOf), frame.supersedable)
   }
 
   close (code: number, reason: string): void {

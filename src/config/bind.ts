@@ -11,7 +11,7 @@ export function isLoopback (host: string): boolean {
   const bare = host.toLowerCase().replace(/^\[(.*)\]$/, '$1')
   if (bare === 'localhost' || bare.endsWith('.localhost')) return true
   if (isIP(bare) === 4) return bare.startsWith('127.')
-  if (isIP(bare) === 6) return bare === '::1' || /^(0{0,4}:){1,6}:?0*1$/.test(bare) || /^::ffff:127\./.test(bare)
+  if (isIP(bare) === 6) return bare === '::1' || /^(0{0,4}:){1,7}:?0*1$/.test(bare) || /^::ffff:127\./.test(bare)
   return false
 }
 

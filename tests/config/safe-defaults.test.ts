@@ -31,7 +31,7 @@ t.test('a non-loopback HOST with the development secret is refused, with what to
     t.equal(found.length, 1, `HOST=${host}: one problem`)
     t.match(found[0], new RegExp(`HOST=${host.replace(/\./g, '\\.')} .*development secret.*set JWT_SECRET`), `HOST=${host} is refused`)
   }
-  for (const host of ['127.0.0.1', '127.0.0.2', '::1', 'localhost', '[::1]']) {
+  for (const host of ['127.0.0.1', '127.0.0.2', '::1', '0:0:0:0:0:0:0:1', 'localhost', '[::1]']) {
     t.same(problems({ HOST: host }), [], `HOST=${host} is loopback and allowed`)
   }
 })

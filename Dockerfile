@@ -1,6 +1,11 @@
 # syntax=docker/dockerfile:1
+# Node 26 is the Active LTS line (since 2026-10-28; Node 24 is in maintenance
+# until 2028-04-30, Node 20 reached end of life on 2026-04-30). The service
+# also runs on Node 20.19+ and 22.12+ ("engines" in package.json).
+ARG NODE_IMAGE=node:26-bookworm-slim
+
 # Build stage: compile TypeScript with the dev dependencies.
-FROM node:20-bookworm-slim AS build
+FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -12,13 +17,13 @@ COPY scripts/build-client.ts ./scripts/
 RUN npm run build
 
 # Production dependencies only.
-FROM node:20-bookworm-slim AS deps
+FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 
 # Runtime: compiled code and production dependencies, run as a non-root user.
-FROM node:20-bookworm-slim
+FROM ${NODE_IMAGE}
 ENV NODE_ENV=production PORT=8000 HOST=0.0.0.0
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules

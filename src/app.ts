@@ -3,7 +3,6 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { Bus } from './bus/bus.js'
 import type { History } from './history/history.js'
 import type { Config } from './config.js'
-import { Errors } from './errors.js'
 import { redactingLogMethod, serializeRequest } from './log/redact.js'
 import authPlugin from './plugins/auth.js'
 import backplanePlugin from './plugins/backplane.js'
@@ -11,6 +10,7 @@ import configPlugin from './plugins/config.js'
 import dashboardPlugin from './plugins/dashboard.js'
 import drainPlugin from './plugins/drain.js'
 import hubPlugin from './plugins/hub.js'
+import methodNotAllowedPlugin from './plugins/method-not-allowed.js'
 import metricsPlugin from './plugins/metrics.js'
 import presencePlugin from './plugins/presence.js'
 import rateLimitPlugin from './plugins/rate-limit.js'
@@ -91,7 +91,7 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     const statusCode = error.statusCode !== undefined && error.statusCode >= 400 ? error.statusCode : 500
     if (statusCode >= 500) {
       request.log.error({ err: error }, 'request failed')
-      return reply.code(statusCode).send({ statusCode, error: 'Internal Server Error', message: 'the service failed to handle this request; it has been logged' })
+      return reply.code(statusCode).send({ statusCode, code: 'PUSH_INTERNAL_ERROR', error: 'Internal Server Error', message: 'the service failed to handle this request; it has been logged' })
     }
     let message = error.message
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') message = 'request body too large: send at most 64 KiB'
@@ -100,15 +100,14 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     if (error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error.name === 'SyntaxError') message = 'the body is not valid JSON'
     return reply.code(statusCode).send({
       statusCode,
-      code: error.code,
+      // Every error body has a code a program can branch on, even an error thrown without one.
+      code: error.code ?? 'PUSH_BAD_REQUEST',
       error: STATUS_CODES[statusCode] ?? 'Error',
       message
     })
   })
-  app.setNotFoundHandler({}, (request) => {
-    throw new Errors.NotFound(request.method, request.url.split('?')[0])
-  })
-
+  // First: it records every route as it is added, for its 404 and 405 answers.
+  await app.register(methodNotAllowedPlugin)
   await app.register(configPlugin, { config })
   await app.register(socketLimitsPlugin)
   await app.register(securityHeadersPlugin)

@@ -1,4 +1,5 @@
 import { FD_RESERVE, FALLBACK_OPEN_FILE_LIMIT, httpHeadroom, maxSocketsFor, readOpenFileLimit } from './net/socket-budget.js'
+import { readHost } from './config/bind.js'
 import { readJwtKey, type JwtKey } from './config/jwt-key.js'
 import type { Setting, ValueOf } from './config/setting.js'
 import { SETTINGS } from './config/settings.js'
@@ -23,8 +24,12 @@ type FieldOf<K, S> = S extends { readonly field: infer F extends string } ? F : 
 type Read = { -readonly [K in keyof Settings as FieldOf<K, Settings[K]>]: ValueOf<Settings[K]> }
 
 /** Read, but the key material stays out of Config (it is in `jwt`) and derived values are filled in. */
-export interface Config extends Omit<Read, 'JWT_SECRET' | 'JWT_PUBLIC_KEY' | 'MAX_SOCKETS' | 'REQUIRE_TOKEN_EXP'> {
+export interface Config extends Omit<Read, 'HOST' | 'JWT_SECRET' | 'JWT_PUBLIC_KEY' | 'MAX_SOCKETS' | 'REQUIRE_TOKEN_EXP'> {
   jwt: JwtKey
+  /** The address to listen on: HOST, or loopback while the development secret is in use, else 0.0.0.0. */
+  HOST: string
+  /** HOST was unset and is loopback because no key is configured (the start-up log says so). */
+  HOST_DEFAULTED_TO_LOOPBACK: boolean
   /** WebSockets this process holds at most; by default what the open-file limit allows. */
   MAX_SOCKETS: number
   /** Refuse tokens without `exp` (default: on with NODE_ENV=production). */
@@ -112,10 +117,14 @@ export function loadConfig (env: Env = process.env, openFileLimit: number | null
   for (const [name, setting] of Object.entries(SETTINGS) as Array<[string, Setting]>) {
     read[setting.field ?? name] = readSetting(env, name, setting, problems, warnings)
   }
-  const { JWT_SECRET, JWT_PUBLIC_KEY, MAX_SOCKETS, REQUIRE_TOKEN_EXP, ...rest } = read as Read
+  const { HOST, JWT_SECRET, JWT_PUBLIC_KEY, MAX_SOCKETS, REQUIRE_TOKEN_EXP, ...rest } = read as Read
+  const jwt = readJwtKey(JWT_SECRET, JWT_PUBLIC_KEY, rest.NODE_ENV, problems, warnings)
+  const host = readHost(HOST, jwt, problems)
   const config: Config = {
     ...rest,
-    jwt: readJwtKey(JWT_SECRET, JWT_PUBLIC_KEY, rest.NODE_ENV, problems),
+    jwt,
+    HOST: host.host,
+    HOST_DEFAULTED_TO_LOOPBACK: host.defaultedToLoopback,
     MAX_SOCKETS: maxSockets(MAX_SOCKETS, rest.MAX_PENDING_PER_IP, openFileLimit, problems),
     REQUIRE_TOKEN_EXP: REQUIRE_TOKEN_EXP ?? rest.NODE_ENV === 'production',
     OPEN_FILE_LIMIT: openFileLimit,

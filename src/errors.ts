@@ -10,6 +10,7 @@ export const Errors = {
   ForbiddenCamera: createError('PUSH_FORBIDDEN_CAMERA', 'this token may not publish for camera %s: its cameras claim does not admit it; publish with a token whose cameras claim names it', 403),
   MissingRole: createError('PUSH_MISSING_ROLE', 'this endpoint needs the "%s" role in the token\'s roles claim', 403),
   NotFound: createError('PUSH_NOT_FOUND', 'no route %s %s; see the README for the API', 404),
+  MethodNotAllowed: createError('PUSH_METHOD_NOT_ALLOWED', '%s is not allowed on %s; use %s', 405),
   NotWebSocket: createError('PUSH_NOT_WEBSOCKET', '%s does not speak WebSocket: connect WebSocket clients to %s, and send plain HTTP requests here', 400),
   DataTooDeep: createError('PUSH_DATA_TOO_DEEP', 'body.data is nested too deeply: at most %s levels of objects and arrays are allowed; flatten it', 400),
   InvalidTimestamp: createError('PUSH_INVALID_TIMESTAMP', '%s', 400),

@@ -1,6 +1,7 @@
 import cluster from 'node:cluster'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
+import { listenFailure } from './net/listen-error.js'
 import { startWorkers } from './workers.js'
 
 function readConfig (): Config {
@@ -34,7 +35,7 @@ async function main (): Promise<void> {
   // With WORKERS > 1 the primary has said these once for every worker.
   if (!cluster.isWorker) for (const warning of config.warnings) app.log.warn(warning)
   if (config.jwt.development) {
-    app.log.warn('!!! JWT_SECRET is not set: using the fixed DEVELOPMENT secret. Anyone can sign tokens for this service. Set JWT_SECRET (or JWT_PUBLIC_KEY) before exposing it. !!!')
+    app.log.warn(`!!! JWT_SECRET is not set: using the fixed DEVELOPMENT secret, with which anyone can sign tokens for this service, so it listens on ${config.HOST} (this machine) only${config.HOST_DEFAULTED_TO_LOOPBACK ? '' : ' as HOST says'}. To serve other machines set JWT_SECRET (\`openssl rand -hex 32\`) or JWT_PUBLIC_KEY, and HOST=0.0.0.0 if you set HOST. !!!`)
   }
 
   let closing = false
@@ -69,7 +70,10 @@ async function main (): Promise<void> {
         ? `the open-file limit could not be read: accepting at most ${config.MAX_SOCKETS} WebSockets; set MAX_SOCKETS to what this host allows`
         : `accepting at most ${config.MAX_SOCKETS} WebSockets (MAX_SOCKETS) within the open-file limit of ${limit}`)
   } catch (err) {
-    app.log.error({ err }, `could not listen on ${config.HOST}:${config.PORT}`)
+    // One line for a person, not a JSON log line with a stack: the cause is
+    // nearly always the environment (a port in use), and the fix is in it.
+    console.error(`start-up error: ${listenFailure(err, config.HOST, config.PORT)}`)
+    console.error('The service did not start.')
     process.exit(1)
   }
 }

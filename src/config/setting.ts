@@ -102,7 +102,10 @@ export function oneOf (choices: readonly string[], options: Common & { default: 
     documentedDefault: `\`${options.default}\``,
     read (raw, name) {
       const value = raw.trim().toLowerCase()
-      return choices.includes(value) ? { value } : problem(name, raw, `is not ${options.what}; use one of ${choices.join(', ')}`)
+      if (choices.includes(value)) return { value }
+      // A shortened or lengthened name (prod, dev, warning) gets the one it was probably meant to be.
+      const near = value === '' ? undefined : choices.find(choice => choice.startsWith(value) || value.startsWith(choice))
+      return problem(name, raw, `is not ${options.what}; use one of ${choices.join(', ')}${near === undefined ? '' : ` (did you mean ${near}?)`}`)
     }
   }
 }

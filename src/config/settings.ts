@@ -1,10 +1,13 @@
 import { httpUrl, origin, redisUrl } from './checks.js'
-import { bool, int, list, oneOf, optional, renamed, text } from './setting.js'
+import { bool, int, list, oneOf, optional, renamed } from './setting.js'
 
 /** With WORKERS > 1, how long past SHUTDOWN_TIMEOUT_MS the primary waits for a worker to exit before it kills it. */
 export const WORKER_EXIT_MARGIN_MS = 2000
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+/** Any other NODE_ENV is refused: a typo such as `prod` must not quietly run as development. */
+export const NODE_ENVS = ['development', 'production', 'test']
 
 /**
  * Every environment variable the service reads, in the order the README
@@ -13,9 +16,9 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
  */
 export const SETTINGS = {
   PORT: int({ default: 8000, min: 0, max: 65535, unit: 'TCP port', help: 'Port to listen on' }),
-  HOST: text({ default: '0.0.0.0', help: 'Address to listen on' }),
+  HOST: optional({ documented: '`127.0.0.1` without `JWT_SECRET`/`JWT_PUBLIC_KEY`, else `0.0.0.0`', help: 'Address to listen on. With the development secret (no `JWT_SECRET` or `JWT_PUBLIC_KEY`) only a loopback address is accepted' }),
   LOG_LEVEL: oneOf(LOG_LEVELS, { default: 'info', what: 'a log level', help: '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`' }),
-  NODE_ENV: text({ default: 'development', help: '`production` requires a secret or public key' }),
+  NODE_ENV: oneOf(NODE_ENVS, { default: 'development', what: 'a known environment', help: '`development`, `production` or `test`; `production` requires a secret or public key of at least 32 bytes' }),
   JWT_SECRET: optional({ trim: false, documented: '(development secret)', help: 'Shared secret; tokens must be HS256. At least 32 bytes in production' }),
   JWT_PUBLIC_KEY: optional({ trim: false, help: 'PEM public key instead of a secret: RSA keys accept RS256 only, P-256 keys ES256 only' }),
   JWT_CLOCK_SKEW_MS: int({ default: 0, min: 0, max: 600_000, unit: 'milliseconds', help: 'Tolerance for `exp`/`nbf`, at the handshake and for live expiry' }),

@@ -82,11 +82,11 @@ export default fp(async function dashboardPlugin (app) {
       files = await assets()
     } catch (err) {
       request.log.error({ err }, 'dashboard files unavailable')
-      return await reply.code(503).send({ statusCode: 503, error: 'Service Unavailable', message: missing })
+      return await reply.code(503).send({ statusCode: 503, code: 'PUSH_DASHBOARD_UNAVAILABLE', error: 'Service Unavailable', message: missing })
     }
     const file = files.get(path)
     if (file === undefined) {
-      return await reply.code(404).send({ statusCode: 404, error: 'Not Found', message: `no dashboard file ${path}; the page is at /` })
+      return await reply.code(404).send({ statusCode: 404, code: 'PUSH_NOT_FOUND', error: 'Not Found', message: `no dashboard file ${path}; the page is at /` })
     }
     // Revalidated on every load: a new version of the service is picked up at once.
     reply.header('cache-control', 'no-cache').header('etag', file.etag).header('x-content-type-options', 'nosniff')

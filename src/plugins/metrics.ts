@@ -32,6 +32,7 @@ export default fp(async function metricsPlugin (app) {
       if (given === undefined || !sameSecret(given, secret)) {
         return await reply.code(401).header('www-authenticate', 'Bearer').send({
           statusCode: 401,
+          code: 'PUSH_METRICS_TOKEN',
           error: 'Unauthorized',
           message: 'metrics need "Authorization: Bearer <METRICS_TOKEN>" (the token configured on the service)'
         })

@@ -17,6 +17,7 @@ export default fp(async function rateLimitPlugin (app) {
     errorResponseBuilder (_request, context) {
       return {
         statusCode: 429,
+        code: 'PUSH_RATE_LIMITED',
         error: 'Too Many Requests',
         message: `rate limit of ${context.max} requests per ${context.after === '1 minute' ? 'minute' : 'window'} exceeded; retry in ${context.after}`
       }

@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import { Counter, Gauge } from 'prom-client'
 import type { StatisticsShare } from '../backplane/backplane.js'
 import { StatisticsCollector, type Snapshot, type StatisticsSource } from '../stats/collector.js'
+import { LiveConnectionCounts } from '../stats/live-counts.js'
 import type { CameraScope } from '../protocol/camera-scope.js'
 import { StaleCameraMarks } from '../stats/sources/camera-staleness.js'
 import { UpstreamStatistics } from '../stats/sources/upstream.js'
@@ -12,7 +13,7 @@ declare module 'fastify' {
     statistics: StatisticsCollector
     /** One statistics view per distinct camera scope (the unscoped one is the service-wide snapshot). */
     statisticsViews: StatisticsViews
-    /** The latest `statistics_update` of a scope's view, encoded once for every new connection; null before the first. */
+    /** The latest `statistics_update` of a scope's view, with the connection counts as of now (encoded again only when they changed); null before the first. */
     latestStatisticsFrame (scope: CameraScope): Buffer | null
     /** The snapshot of a scope's view (over every instance with REDIS_URL); null before the first. */
     latestStatistics (scope: CameraScope): Promise<Snapshot | null>
@@ -36,9 +37,11 @@ export default fp<{ sources?: StatisticsSource[] }>(async function statsPlugin (
   }
   // Only the backplane's gathering calls collect(); the collector's own loop never runs.
   const collector = new StatisticsCollector({ sources, intervalMs: config.STATS_INTERVAL_MS, logger: app.log })
+  // Every frame sent counts the connections open now, not when it was gathered.
+  const live = new LiveConnectionCounts(hub)
   const views = new StatisticsViews({
     events,
-    push: (frame, forScope) => { hub.broadcastFrame(frame, true, 'statistics_update', forScope) },
+    push: (frame, forScope) => { hub.broadcastFrame(live.current(frame), true, 'statistics_update', forScope) },
     scopes: function * () { for (const member of hub.members()) yield member.scope },
     logger: app.log
   })
@@ -60,12 +63,18 @@ export default fp<{ sources?: StatisticsSource[] }>(async function statsPlugin (
   })
   app.decorate('statistics', collector)
   app.decorate('statisticsViews', views)
-  app.decorate('latestStatisticsFrame', (scope: CameraScope) => views.frameFor(scope))
+  app.decorate('latestStatisticsFrame', (scope: CameraScope) => {
+    const frame = views.frameFor(scope)
+    return frame === null ? null : live.current(frame)
+  })
   app.decorate('latestStatistics', async (scope: CameraScope) => await views.snapshotFor(scope))
 
   let share: StatisticsShare | null = null
   app.addHook('onReady', async () => {
-    share = await backplane.shareStatistics(async () => await collector.collect(), snapshot => { views.offer(snapshot) })
+    share = await backplane.shareStatistics(live.gathering(async () => await collector.collect()), snapshot => {
+      live.received(snapshot)
+      views.offer(snapshot)
+    })
   })
   app.addHook('onClose', async () => { await share?.stop() })
 }, { name: 'stats', dependencies: ['config', 'hub', 'backplane', 'metrics'] })

@@ -140,7 +140,8 @@ export const AlertMessage = Type.Object({
 export const PongMessage = Type.Object({
   type: Type.Literal('pong'),
   timestamp: Timestamp,
-  echo: Type.Union([Type.String(), Type.Null()])
+  /** The ping's `timestamp`; absent when the ping had none. */
+  echo: Type.Optional(Type.String())
 })
 
 export const SubscribedMessage = Type.Object({

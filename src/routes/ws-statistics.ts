@@ -81,6 +81,7 @@ export default async function wsStatisticsRoute (app: FastifyInstance): Promise<
     handler: async (_request, reply) => {
       return await reply.code(426).header('upgrade', 'websocket').send({
         statusCode: 426,
+        code: 'PUSH_UPGRADE_REQUIRED',
         error: 'Upgrade Required',
         message: `this endpoint speaks WebSocket: connect with ws://<host>${WS_PATH}?token=<JWT>`
       })

@@ -7,7 +7,7 @@ import { send, sendError, type SessionContext } from './context.js'
 export function handleMessage (ctx: SessionContext, member: Member, message: ClientMessage): void {
   switch (message.type) {
     case 'ping':
-      send(ctx, member, { type: 'pong', timestamp: now(), echo: message.timestamp ?? null })
+      send(ctx, member, message.timestamp === undefined ? { type: 'pong', timestamp: now() } : { type: 'pong', timestamp: now(), echo: message.timestamp })
       return
     case 'auth':
       refreshToken(ctx, member, message)

@@ -8,7 +8,7 @@ t.test('defaults match the documented values', async t => {
   const config = loadConfig({})
   t.match(config, {
     PORT: 8000,
-    HOST: '0.0.0.0',
+    HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
     STATS_INTERVAL_MS: 5000,
     MAX_CONNECTIONS_PER_USER: 5,
@@ -82,7 +82,7 @@ t.test('messages say what is expected', async t => {
 })
 
 t.test('blank values count as unset', async t => {
-  t.match(loadConfig({ PORT: ' ', HOST: '', LOG_LEVEL: '  ', STATS_UPSTREAM_URL: '', JWT_SECRET: '' }), { PORT: 8000, HOST: '0.0.0.0', LOG_LEVEL: 'info', STATS_UPSTREAM_URL: null, jwt: { development: true } })
+  t.match(loadConfig({ PORT: ' ', HOST: '', LOG_LEVEL: '  ', STATS_UPSTREAM_URL: '', JWT_SECRET: '' }), { PORT: 8000, HOST: '127.0.0.1', LOG_LEVEL: 'info', STATS_UPSTREAM_URL: null, jwt: { development: true } })
   t.match(loadConfig({ HOST: ' 127.0.0.1 ', LOG_LEVEL: 'DEBUG', STATS_UPSTREAM_URL: ' http://stats.local/x ' }), { HOST: '127.0.0.1', LOG_LEVEL: 'debug', STATS_UPSTREAM_URL: 'http://stats.local/x' })
 })
 

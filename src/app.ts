@@ -9,6 +9,7 @@ import authPlugin from './plugins/auth.js'
 import backplanePlugin from './plugins/backplane.js'
 import configPlugin from './plugins/config.js'
 import dashboardPlugin from './plugins/dashboard.js'
+import docsPlugin from './plugins/docs.js'
 import drainPlugin from './plugins/drain.js'
 import hubPlugin from './plugins/hub.js'
 import metricsPlugin from './plugins/metrics.js'
@@ -24,6 +25,7 @@ import healthRoute from './routes/health.js'
 import publishRoutes from './routes/publish.js'
 import statisticsRoute from './routes/statistics.js'
 import statusRoute from './routes/status.js'
+import { ErrorReply } from './routes/schemas.js'
 import wsStatisticsRoute from './routes/ws-statistics.js'
 import type { StatisticsSource } from './stats/collector.js'
 
@@ -109,10 +111,16 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
     throw new Errors.NotFound(request.method, request.url.split('?')[0])
   })
 
+  // Error replies are serialized (and documented) with one shared schema.
+  app.addSchema(ErrorReply)
+
   await app.register(configPlugin, { config })
   await app.register(socketLimitsPlugin)
   await app.register(securityHeadersPlugin)
   await app.register(rateLimitPlugin)
+  // After the rate limiter (which limits only routes added after it) and
+  // before every route: it documents the routes as they are added.
+  await app.register(docsPlugin)
   await app.register(authPlugin)
   await app.register(backplanePlugin, { bus: options.bus, history: options.history })
   await app.register(metricsPlugin)

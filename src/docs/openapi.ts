@@ -1,6 +1,5 @@
 import type { SwaggerOptions } from '@fastify/swagger'
 import type { TSchema } from 'typebox'
-import { TAGS } from '../routes/schemas.js'
 import { packageVersion } from './package-version.js'
 import { sortedKeys } from './stable.js'
 
@@ -14,6 +13,15 @@ declare module 'fastify' {
     documentedQuerystring?: TSchema
   }
 }
+
+/** Tags group the operations in the OpenAPI document, in this order. */
+const TAGS = [
+  { name: 'publish', description: 'Producers publish camera events and alerts (role `publisher`); they are pushed to every subscribed WebSocket.' },
+  { name: 'statistics', description: 'Statistics snapshots and connection counts, for dashboards that poll and for operators.' },
+  { name: 'websocket', description: 'The WebSocket endpoint. Its messages, close codes and error codes are described by docs/asyncapi.json.' },
+  { name: 'operations', description: 'Liveness, readiness and Prometheus metrics.' },
+  { name: 'dashboard', description: 'The dashboard page, its files and the browser client module.' }
+]
 
 /** Where the UI is served; the document itself is at `${DOCS_PREFIX}/json`. */
 export const DOCS_PREFIX = '/docs'

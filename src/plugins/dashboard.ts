@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { Type } from 'typebox'
-import { errorReply } from '../routes/schemas.js'
+import { errorReply } from '../protocol/http-replies.js'
 
 /**
  * The dashboard page at `/` and its files under `/assets/`, including the

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
 import { Type } from 'typebox'
 import { ServiceMetrics, type HubView } from '../metrics/service-metrics.js'
-import { errorReply } from '../routes/schemas.js'
+import { errorReply } from '../protocol/http-replies.js'
 import { bearerToken } from './auth.js'
 
 declare module 'fastify' {

@@ -8,7 +8,7 @@ import { now } from '../protocol/codec.js'
 import { exceedsDepth, MAX_DATA_DEPTH } from '../protocol/depth.js'
 import { AlertBody, EventBody, PublishedReply } from '../protocol/messages.js'
 import { toUtcTimestamp } from '../protocol/timestamp.js'
-import { authErrors, BEARER, errorReply } from './schemas.js'
+import { authErrors, BEARER, errorReply } from '../protocol/http-replies.js'
 
 /** Largest accepted body for a published event or alert. */
 export const MAX_PUBLISH_BODY_BYTES = 64 * 1024

@@ -1,7 +1,7 @@
 import { CameraScope } from '../protocol/camera-scope.js'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
-import { authErrors, BEARER } from './schemas.js'
+import { authErrors, BEARER } from '../protocol/http-replies.js'
 
 const StatisticsReply = Type.Object({
   timestamp: Type.String({ format: 'date-time', description: 'When the snapshot was gathered (every STATS_INTERVAL_MS, 5 s by default)' }),

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
-import { authErrors, BEARER } from './schemas.js'
+import { authErrors, BEARER } from '../protocol/http-replies.js'
 
 // The descriptions are what the OpenAPI document at /docs shows.
 const StatusReply = Type.Object({

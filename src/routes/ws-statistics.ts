@@ -9,7 +9,7 @@ import { CloseCode } from '../protocol/close-codes.js'
 import type { SessionContext } from '../session/context.js'
 import { abandonSession, openSession } from '../session/session.js'
 import { createTokenWheel } from '../session/token-wheel.js'
-import { errorReply } from './schemas.js'
+import { errorReply } from '../protocol/http-replies.js'
 import { fail, refuse, SHUTDOWN_REASON } from '../transport/refusal.js'
 import { releaseUpgrade } from '../transport/ws-connection.js'
 
@@ -95,7 +95,7 @@ export default async function wsStatisticsRoute (app: FastifyInstance): Promise<
         101: Type.Null({ description: 'Switching Protocols: the connection speaks the protocol in docs/asyncapi.json' }),
         426: errorReply('A plain HTTP request: this endpoint speaks WebSocket only'),
         429: errorReply('Too many handshakes from this address (WS_CONNECT_RATE_LIMIT_PER_MINUTE)'),
-        503: errorReply('The process holds MAX_SOCKETS WebSockets already')
+        503: errorReply('The process holds MAX_SOCKETS WebSockets already; retry after Retry-After seconds', ['PUSH_AT_CAPACITY'])
       }
     },
     // A plain HTTP request to the WebSocket endpoint gets an answer that says what to do.

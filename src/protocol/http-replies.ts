@@ -1,20 +1,10 @@
 import { Type, type TSchema } from 'typebox'
 
 /**
- * The HTTP error body and the pieces of route schemas that only document
- * (tags, security). They are read by the OpenAPI document at /docs; the
- * error body is also the serializer of error replies, so it lists exactly
- * the fields the error handler writes.
+ * The HTTP error body and the security requirement of route schemas, read
+ * by the OpenAPI document at /docs. The error body is also the serializer
+ * of error replies, so it lists exactly the fields the error handler writes.
  */
-
-/** Tags group the operations in the OpenAPI document, in this order. */
-export const TAGS = [
-  { name: 'publish', description: 'Producers publish camera events and alerts (role `publisher`); they are pushed to every subscribed WebSocket.' },
-  { name: 'statistics', description: 'Statistics snapshots and connection counts, for dashboards that poll and for operators.' },
-  { name: 'websocket', description: 'The WebSocket endpoint. Its messages, close codes and error codes are described by docs/asyncapi.json.' },
-  { name: 'operations', description: 'Liveness, readiness and Prometheus metrics.' },
-  { name: 'dashboard', description: 'The dashboard page, its files and the browser client module.' }
-]
 
 /** A user's JWT in `Authorization: Bearer <JWT>` (HS256 with JWT_SECRET, or RS256/ES256 with JWT_PUBLIC_KEY). */
 export const BEARER = [{ bearerAuth: [] }]

@@ -18,6 +18,9 @@ export default fp(async function docsPlugin (app) {
     routePrefix: DOCS_PREFIX,
     // The online validator would send the document to another host.
     validatorUrl: false,
-    uiConfig: { docExpansion: 'list', deepLinking: true, defaultModelsExpandDepth: 0 }
+    // BaseLayout: the standalone layout's top bar draws the Swagger logo as
+    // an SVG with an inline <style>, which the CSP refuses (and it only
+    // offers to load other documents).
+    uiConfig: { layout: 'BaseLayout', docExpansion: 'list', deepLinking: true, defaultModelsExpandDepth: 0 }
   })
 }, { name: 'docs', dependencies: ['config'] })

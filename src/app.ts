@@ -8,6 +8,7 @@ import authPlugin from './plugins/auth.js'
 import backplanePlugin from './plugins/backplane.js'
 import configPlugin from './plugins/config.js'
 import dashboardPlugin from './plugins/dashboard.js'
+import docsPlugin from './plugins/docs.js'
 import drainPlugin from './plugins/drain.js'
 import hubPlugin from './plugins/hub.js'
 import methodNotAllowedPlugin from './plugins/method-not-allowed.js'
@@ -19,6 +20,7 @@ import securityHeadersPlugin from './plugins/security-headers.js'
 import socketLimitsPlugin from './plugins/socket-limits.js'
 import statsPlugin from './plugins/stats.js'
 import websocketPlugin from './plugins/websocket.js'
+import { ErrorReply } from './protocol/http-replies.js'
 import { describeSchemaError, pickSchemaError } from './protocol/schema-errors.js'
 import healthRoute from './routes/health.js'
 import publishRoutes from './routes/publish.js'
@@ -108,10 +110,17 @@ export async function buildApp (config: Config, options: BuildOptions = {}): Pro
   })
   // First: it records every route as it is added, for its 404 and 405 answers.
   await app.register(methodNotAllowedPlugin)
+
+  // Error replies are serialized (and documented) with one shared schema.
+  app.addSchema(ErrorReply)
+
   await app.register(configPlugin, { config })
   await app.register(socketLimitsPlugin)
   await app.register(securityHeadersPlugin)
   await app.register(rateLimitPlugin)
+  // After the rate limiter (which limits only routes added after it) and
+  // before every route: it documents the routes as they are added.
+  await app.register(docsPlugin)
   await app.register(authPlugin)
   await app.register(backplanePlugin, { bus: options.bus, history: options.history })
   await app.register(metricsPlugin)

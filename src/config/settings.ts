@@ -69,6 +69,7 @@ export const SETTINGS = {
   FANOUT_SLICE_SIZE: int({ default: 500, min: 1, max: 1_000_000, unit: 'connections per fan-out slice', help: 'Connections served per slice of a fan-out before yielding to the event loop' }),
   RECONNECT_SPREAD_MS: int({ default: 5000, min: 0, max: 600_000, unit: 'milliseconds', help: 'On shutdown each client is told to reconnect after a random delay below this' }),
   SHUTDOWN_TIMEOUT_MS: int({ default: 10_000, min: 100, max: 600_000, unit: 'milliseconds', help: `The process exits within this after SIGTERM. With \`WORKERS\` > 1 each worker has this long, and the primary kills those still running ${WORKER_EXIT_MARGIN_MS / 1000} s later` }),
+  API_DOCS: bool({ default: true, help: 'Serve the OpenAPI document at `/docs/json` and its UI at `/docs` (the same document as docs/openapi.json; nothing in it is secret)' }),
   METRICS_TOKEN: optional({ documented: '(open)', help: 'Bearer secret required by `GET /metrics`' }),
   REDIS_URL: optional({ check: redisUrl, help: 'Redis for several instances as one service; unset runs one process in memory' }),
   INSTANCE_LEASE_MS: int({ default: 15_000, min: 300, max: 600_000, unit: 'milliseconds', help: 'How long a crashed instance\'s connection slots and leadership outlive it' }),

@@ -4,6 +4,8 @@ import { join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
+import { Type } from 'typebox'
+import { errorReply } from '../protocol/http-replies.js'
 
 /**
  * The dashboard page at `/` and its files under `/assets/`, including the
@@ -99,6 +101,26 @@ export default fp(async function dashboardPlugin (app) {
     return await reply.type(file.type).send(file.body)
   }
 
-  app.get('/', async (request, reply) => await serve('index.html', request, reply))
-  app.get<{ Params: { name: string } }>('/assets/:name', async (request, reply) => await serve(`assets/${request.params.name}`, request, reply))
+  const fileReplies = {
+    304: Type.Null({ description: 'Not modified since the ETag in If-None-Match' }),
+    404: errorReply('No such file'),
+    503: errorReply('The dashboard files are missing (run `npm run build`) or could not be built')
+  }
+  app.get('/', {
+    schema: {
+      summary: 'The dashboard page',
+      description: 'Open it with `?token=<JWT>`. It loads only files from /assets/ under a strict Content-Security-Policy.',
+      tags: ['dashboard'],
+      response: { 200: { description: 'The page', content: { 'text/html': { schema: Type.String() } } }, ...fileReplies }
+    }
+  }, async (request, reply) => await serve('index.html', request, reply))
+  app.get<{ Params: { name: string } }>('/assets/:name', {
+    schema: {
+      summary: 'A dashboard file',
+      description: `Scripts, styles and images of the dashboard, and the browser client as an ES module at /${CLIENT_MODULE} (served with CORS, for other sites' pages).`,
+      tags: ['dashboard'],
+      params: Type.Object({ name: Type.String({ description: 'The file name, for example statistics-client.js' }) }),
+      response: { 200: { description: 'The file', content: { 'text/javascript': { schema: Type.String() }, 'text/css': { schema: Type.String() } } }, ...fileReplies }
+    }
+  }, async (request, reply) => await serve(`assets/${request.params.name}`, request, reply))
 }, { name: 'dashboard' })

@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin'
+import { Type } from 'typebox'
 import { drainConnections, type DrainResult } from '../lifecycle/drain.js'
 
 declare module 'fastify' {
@@ -34,7 +35,19 @@ export default fp(async function drainPlugin (app) {
 
   // Readiness, unlike liveness (/healthz), turns false during a drain so the
   // load balancer stops sending new connections to this instance.
-  app.get('/readyz', { config: { rateLimit: false }, logLevel: 'warn' }, async (_request, reply) => {
+  app.get('/readyz', {
+    config: { rateLimit: false },
+    logLevel: 'warn',
+    schema: {
+      summary: 'Readiness',
+      description: 'Answers 503 from the moment a drain (SIGTERM) begins, so a load balancer stops sending new connections here. Never rate limited.',
+      tags: ['operations'],
+      response: {
+        200: Type.Object({ status: Type.Literal('ready') }, { description: 'Ready for new connections' }),
+        503: Type.Object({ status: Type.Literal('draining') }, { description: 'Draining: send new connections elsewhere' })
+      }
+    }
+  }, async (_request, reply) => {
     if (running !== null) return await reply.code(503).send({ status: 'draining' })
     return { status: 'ready' }
   })

@@ -1,6 +1,8 @@
 import { timingSafeEqual } from 'node:crypto'
 import fp from 'fastify-plugin'
+import { Type } from 'typebox'
 import { ServiceMetrics, type HubView } from '../metrics/service-metrics.js'
+import { errorReply } from '../protocol/http-replies.js'
 import { bearerToken } from './auth.js'
 
 declare module 'fastify' {
@@ -26,7 +28,20 @@ export default fp(async function metricsPlugin (app) {
   app.decorate('metrics', metrics)
   const secret = app.config.METRICS_TOKEN
 
-  app.get('/metrics', { config: { rateLimit: false }, logLevel: 'warn' }, async (request, reply) => {
+  app.get('/metrics', {
+    config: { rateLimit: false },
+    logLevel: 'warn',
+    schema: {
+      summary: 'Prometheus metrics',
+      description: 'The text exposition format. Open unless METRICS_TOKEN is set; then the scraper sends `Authorization: Bearer <METRICS_TOKEN>`. Never rate limited.',
+      tags: ['operations'],
+      security: [{}, { metricsToken: [] }],
+      response: {
+        200: { description: 'The metrics', content: { 'text/plain': { schema: Type.String() } } },
+        401: errorReply('METRICS_TOKEN is set and the request does not carry it')
+      }
+    }
+  }, async (request, reply) => {
     if (secret !== null) {
       const given = bearerToken(request.headers.authorization)
       if (given === undefined || !sameSecret(given, secret)) {

@@ -217,24 +217,24 @@ export type ServerMessage =
 // ---- HTTP bodies ------------------------------------------------------------
 
 export const EventBody = Type.Object({
-  camera_id: CameraId,
-  event_type: Type.String({ minLength: 1, maxLength: 64 }),
-  data: Type.Optional(Data),
+  camera_id: Type.String({ minLength: 1, maxLength: 128, description: 'The camera the event comes from' }),
+  event_type: Type.String({ minLength: 1, maxLength: 64, description: 'What happened, for example motion_detected' }),
+  data: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Any JSON object, passed through to subscribers' })),
   /** When the event happened; defaults to the time it was received. */
-  timestamp: Type.Optional(Timestamp)
+  timestamp: Type.Optional(Type.String({ format: 'date-time', description: 'When the event happened (with a time zone); defaults to the time it was received' }))
 }, { additionalProperties: false })
 
 export const AlertBody = Type.Object({
   level: AlertLevel,
-  message: Type.String({ minLength: 1, maxLength: 2000 }),
+  message: Type.String({ minLength: 1, maxLength: 2000, description: 'The alert text shown to people' }),
   /** Deliver to this user's connections only; omit to deliver to everyone. */
-  user_id: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  user_id: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'Deliver to this user\'s connections only; omit to deliver to everyone' })),
   /** The camera the alert concerns: it reaches only tokens whose `cameras` claim admits it. */
-  camera_id: Type.Optional(CameraId),
-  data: Type.Optional(Data)
+  camera_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128, description: 'The camera the alert concerns: it reaches only tokens whose cameras claim admits it' })),
+  data: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Any JSON object, passed through to subscribers' }))
 }, { additionalProperties: false })
 
-export const PublishedReply = Type.Object({ seq: Type.Integer() })
+export const PublishedReply = Type.Object({ seq: Type.Integer({ description: 'The message\'s place in the sequence of events and alerts; clients resume after it' }) })
 
 export type EventBody = Static<typeof EventBody>
 export type AlertBody = Static<typeof AlertBody>

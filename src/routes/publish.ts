@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type, type TSchema } from 'typebox'
 import { PublishUnavailableError, PublishUnconfirmedError } from '../backplane/errors.js'
 import type { Draft } from '../bus/bus.js'
 import { Errors } from '../errors.js'
@@ -7,6 +8,7 @@ import { now } from '../protocol/codec.js'
 import { exceedsDepth, MAX_DATA_DEPTH } from '../protocol/depth.js'
 import { AlertBody, EventBody, PublishedReply } from '../protocol/messages.js'
 import { toUtcTimestamp } from '../protocol/timestamp.js'
+import { authErrors, BEARER, errorReply } from '../protocol/http-replies.js'
 
 /** Largest accepted body for a published event or alert. */
 export const MAX_PUBLISH_BODY_BYTES = 64 * 1024
@@ -42,6 +44,29 @@ function checkCamera (request: FastifyRequest, cameraId: string | undefined): vo
   const scope = request.principal?.cameras
   if (cameraId === undefined || scope === undefined || scope.admits(cameraId)) return
   throw new Errors.ForbiddenCamera(JSON.stringify(cameraId))
+}
+
+const PUBLISH_NOTES = 'Needs the `publisher` role; a token with a `cameras` claim publishes for those cameras only. The body is at most 64 KiB and `data` at most ' + String(MAX_DATA_DEPTH) + ' levels deep. The reply\'s `seq` orders the message among all events and alerts; a client resumes after it.'
+
+/**
+ * Documents the optional Idempotency-Key. Validation stays in
+ * idempotencyKeyOf (its message names the rule), so the pattern is loose here.
+ */
+const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(Type.String({ description: `1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII characters. A retry with the same key within IDEMPOTENCY_WINDOW_MS is answered with the first publish's seq (header idempotent-replayed: true) and is not published again` }))
+})
+
+const Accepted = { ...PublishedReply, description: 'Published: on its way to every subscribed connection (header idempotent-replayed: true when this is a retry of an earlier publish)' }
+
+function publishErrors (): Record<number, TSchema> {
+  return {
+    400: errorReply('The body or a header is invalid', ['FST_ERR_VALIDATION', 'FST_ERR_CTP_EMPTY_JSON_BODY', 'FST_ERR_CTP_INVALID_JSON_BODY', 'PUSH_DATA_TOO_DEEP', 'PUSH_INVALID_TIMESTAMP', 'PUSH_INVALID_IDEMPOTENCY_KEY']),
+    ...authErrors(),
+    403: errorReply('The token lacks the publisher role, or its cameras claim does not admit camera_id', ['PUSH_MISSING_ROLE', 'PUSH_FORBIDDEN_CAMERA']),
+    413: errorReply('The body is larger than 64 KiB', ['FST_ERR_CTP_BODY_TOO_LARGE']),
+    415: errorReply('The body is not application/json', ['FST_ERR_CTP_INVALID_MEDIA_TYPE']),
+    503: errorReply('The event bus (Redis) is unreachable, or did not confirm the publish; retry after Retry-After seconds with the same Idempotency-Key', ['PUSH_BUS_UNAVAILABLE', 'PUSH_PUBLISH_UNCONFIRMED'])
+  }
 }
 
 /**
@@ -91,7 +116,15 @@ export default async function publishRoutes (fastify: FastifyInstance): Promise<
   app.post('/api/events', {
     onRequest: guard,
     bodyLimit: MAX_PUBLISH_BODY_BYTES,
-    schema: { body: EventBody, response: { 202: PublishedReply } }
+    schema: {
+      summary: 'Publish a camera event',
+      description: 'Pushes a `camera_event` to every connection subscribed to `camera_event` whose camera filter and token scope admit `camera_id`. ' + PUBLISH_NOTES,
+      tags: ['publish'],
+      security: BEARER,
+      headers: IdempotencyHeaders,
+      body: EventBody,
+      response: { 202: Accepted, ...publishErrors() }
+    }
   }, async (request, reply) => {
     const body = request.body
     checkCamera(request, body.camera_id)
@@ -113,7 +146,15 @@ export default async function publishRoutes (fastify: FastifyInstance): Promise<
   app.post('/api/alerts', {
     onRequest: guard,
     bodyLimit: MAX_PUBLISH_BODY_BYTES,
-    schema: { body: AlertBody, response: { 202: PublishedReply } }
+    schema: {
+      summary: 'Publish an alert',
+      description: 'Pushes an `alert` to every connection subscribed to `alert`: to one user\'s connections with `user_id`, and only to tokens whose scope admits `camera_id` when it is set. ' + PUBLISH_NOTES,
+      tags: ['publish'],
+      security: BEARER,
+      headers: IdempotencyHeaders,
+      body: AlertBody,
+      response: { 202: Accepted, ...publishErrors() }
+    }
   }, async (request, reply) => {
     const body = request.body
     checkCamera(request, body.camera_id)

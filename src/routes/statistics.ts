@@ -1,5 +1,12 @@
 import { CameraScope } from '../protocol/camera-scope.js'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
+import { authErrors, BEARER } from '../protocol/http-replies.js'
+
+const StatisticsReply = Type.Object({
+  timestamp: Type.String({ format: 'date-time', description: 'When the snapshot was gathered (every STATS_INTERVAL_MS, 5 s by default)' }),
+  data: Type.Record(Type.String(), Type.Unknown(), { description: 'The statistics: one key per source (connections, events, cameras, upstream ...), limited to the cameras the token may see' })
+}, { title: 'StatisticsSnapshot', description: 'The snapshot for the token\'s cameras' })
 
 /**
  * The latest statistics snapshot: the polling fallback for dashboards.
@@ -22,7 +29,16 @@ export default async function statisticsRoute (app: FastifyInstance): Promise<vo
     }
   }
 
-  app.get('/api/statistics', { onRequest: [cors, app.authenticate] }, async (request) => {
+  app.get('/api/statistics', {
+    onRequest: [cors, app.authenticate],
+    schema: {
+      summary: 'The latest statistics snapshot',
+      description: 'The same data as the WebSocket `statistics_update`, for clients that poll. It refreshes every STATS_INTERVAL_MS (5 s by default). Cross-origin requests are answered for the origins in ALLOWED_ORIGINS (any origin when unset).',
+      tags: ['statistics'],
+      security: BEARER,
+      response: { 200: StatisticsReply, ...authErrors() }
+    }
+  }, async (request) => {
     // The caller's view: only the cameras its token's scope admits.
     const scope = request.principal?.cameras ?? CameraScope.NONE
     const snapshot = await app.latestStatistics(scope)
@@ -32,7 +48,14 @@ export default async function statisticsRoute (app: FastifyInstance): Promise<vo
   })
 
   // The preflight a browser sends before a GET with an Authorization header.
-  app.options('/api/statistics', { onRequest: cors }, async (_request, reply) => {
+  app.options('/api/statistics', {
+    onRequest: cors,
+    schema: {
+      summary: 'CORS preflight for GET /api/statistics',
+      tags: ['statistics'],
+      response: { 204: Type.Null({ description: 'Allowed: GET with an Authorization header, for 600 s' }) }
+    }
+  }, async (_request, reply) => {
     return await reply
       .code(204)
       .header('access-control-allow-methods', 'GET')

@@ -1,26 +1,22 @@
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
+import { authErrors, BEARER } from '../protocol/http-replies.js'
 
+// The descriptions are what the OpenAPI document at /docs shows.
 const StatusReply = Type.Object({
-  total_connections: Type.Integer(),
-  total_users: Type.Integer(),
-  user_connections: Type.Integer(),
-  max_connections_per_user: Type.Integer(),
-  uptime_seconds: Type.Number(),
-  timestamp: Type.String(),
-  /** Admins only: user id → open connections. */
-  users: Type.Optional(Type.Record(Type.String(), Type.Integer())),
-  /** With REDIS_URL, admins only: instance id → open connections. */
-  instances: Type.Optional(Type.Record(Type.String(), Type.Integer())),
-  /** With REDIS_URL: true when Redis is unreachable and the counts are this instance's own. */
-  stale: Type.Optional(Type.Boolean()),
-  /** Admins only: frames written inside another frame's write since start. */
-  coalesced: Type.Optional(Type.Integer()),
-  /** Admins only: statistics snapshots replaced by a newer one for a slow connection. */
-  superseded: Type.Optional(Type.Integer()),
-  /** Admins only: connections closed with 1013 because they stopped reading. */
-  slow_consumer_closed: Type.Optional(Type.Integer())
-})
+  total_connections: Type.Integer({ description: 'Open WebSockets (over every instance with REDIS_URL)' }),
+  total_users: Type.Integer({ description: 'Users with at least one open WebSocket' }),
+  user_connections: Type.Integer({ description: 'The caller\'s own open WebSockets' }),
+  max_connections_per_user: Type.Integer({ description: 'MAX_CONNECTIONS_PER_USER' }),
+  uptime_seconds: Type.Number({ description: 'Seconds since this instance started' }),
+  timestamp: Type.String({ format: 'date-time' }),
+  users: Type.Optional(Type.Record(Type.String(), Type.Integer(), { description: 'Admins only: user id → open connections' })),
+  instances: Type.Optional(Type.Record(Type.String(), Type.Integer(), { description: 'With REDIS_URL, admins only: instance id → open connections' })),
+  stale: Type.Optional(Type.Boolean({ description: 'With REDIS_URL: true when Redis is unreachable and the counts are this instance\'s own' })),
+  coalesced: Type.Optional(Type.Integer({ description: 'Admins only: frames written inside another frame\'s write since start' })),
+  superseded: Type.Optional(Type.Integer({ description: 'Admins only: statistics snapshots replaced by a newer one for a slow connection' })),
+  slow_consumer_closed: Type.Optional(Type.Integer({ description: 'Admins only: connections closed with 1013 because they stopped reading' }))
+}, { title: 'ConnectionStatus', description: 'The counts' })
 
 /** Connection counts for operators; the per-user breakdown is for admins only. */
 export default async function statusRoute (app: FastifyInstance): Promise<void> {
@@ -33,7 +29,13 @@ export default async function statusRoute (app: FastifyInstance): Promise<void> 
   })
   app.get('/api/ws/status', {
     onRequest: app.authenticate,
-    schema: { response: { 200: StatusReply } }
+    schema: {
+      summary: 'WebSocket connection counts',
+      description: 'Open connections in all, users, and the caller\'s own connections against MAX_CONNECTIONS_PER_USER. Holders of the `admin` role also get the per-user (and, with REDIS_URL, per-instance) counts and the slow-consumer counters.',
+      tags: ['statistics'],
+      security: BEARER,
+      response: { 200: StatusReply, ...authErrors() }
+    }
   }, async (request) => {
     const principal = request.principal!
     const { hub, backplane } = app

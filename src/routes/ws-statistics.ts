@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { Type } from 'typebox'
 import type WebSocket from 'ws'
 import type { Principal } from '../auth/principal.js'
 import type { AcquireResult } from '../backplane/slot-limiter.js'
@@ -8,6 +9,7 @@ import { CloseCode } from '../protocol/close-codes.js'
 import type { SessionContext } from '../session/context.js'
 import { abandonSession, openSession } from '../session/session.js'
 import { createTokenWheel } from '../session/token-wheel.js'
+import { errorReply } from '../protocol/http-replies.js'
 import { fail, refuse, SHUTDOWN_REASON } from '../transport/refusal.js'
 import { releaseUpgrade } from '../transport/ws-connection.js'
 
@@ -77,6 +79,25 @@ export default async function wsStatisticsRoute (app: FastifyInstance): Promise<
     method: 'GET',
     url: WS_PATH,
     config: { rateLimit: connectRateLimit },
+    // Documentation only: the query is not validated here, because a bad
+    // one must become a close code a browser can read, not an HTTP 400.
+    schema: {
+      summary: 'Open the statistics WebSocket',
+      description: 'Upgrade to a WebSocket with `?token=<JWT>` (or an Authorization header), optionally `&last_seq=N&stream=S` to resume. Messages, close codes and error codes: docs/asyncapi.json. A refused connection is upgraded and then closed with a close code and reason (4401, 4403, 1008, 1013), because browsers cannot read an HTTP refusal; only floods get HTTP 429 (WS_CONNECT_RATE_LIMIT_PER_MINUTE) and overload HTTP 503 (MAX_SOCKETS).',
+      tags: ['websocket'],
+      documentedQuerystring: Type.Object({
+        token: Type.Optional(Type.String({ description: 'The JWT (browsers cannot set an Authorization header on a WebSocket)' })),
+        last_seq: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'Resume: replay the camera events and alerts after this seq (same as a first `resume` message)' })),
+        stream: Type.Optional(Type.String({ maxLength: 64, description: 'Resume: the `stream` of the `connected` status that last_seq came from; another stream resyncs' }))
+      }),
+      security: [{ bearerAuth: [] }, { queryToken: [] }],
+      response: {
+        101: Type.Null({ description: 'Switching Protocols: the connection speaks the protocol in docs/asyncapi.json' }),
+        426: errorReply('A plain HTTP request: this endpoint speaks WebSocket only'),
+        429: errorReply('Too many handshakes from this address (WS_CONNECT_RATE_LIMIT_PER_MINUTE)'),
+        503: errorReply('The process holds MAX_SOCKETS WebSockets already; retry after Retry-After seconds', ['PUSH_AT_CAPACITY'])
+      }
+    },
     // A plain HTTP request to the WebSocket endpoint gets an answer that says what to do.
     handler: async (_request, reply) => {
       return await reply.code(426).header('upgrade', 'websocket').send({

@@ -35,7 +35,13 @@ export async function createBackplane (config: Config, logger: BackplaneLogger, 
     logger
   }
   if (config.REDIS_URL === null) return new MemoryBackplane({ ...common, ...overrides })
-  const backplane = await RedisBackplane.connect({ ...common, url: config.REDIS_URL, leaseMs: config.INSTANCE_LEASE_MS })
+  const backplane = await RedisBackplane.connect({
+    ...common,
+    url: config.REDIS_URL,
+    leaseMs: config.INSTANCE_LEASE_MS,
+    acquireTimeoutMs: config.REDIS_ACQUIRE_TIMEOUT_MS,
+    maxQueuedAcquires: config.REDIS_ACQUIRE_QUEUE_MAX
+  })
   logger.info({ instanceId: backplane.id }, 'cluster mode: sharing connections, events and statistics through Redis')
   return backplane
 }

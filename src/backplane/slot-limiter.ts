@@ -9,10 +9,14 @@ export type AcquireResult =
   | { ok: false, reason: 'connection_limit', limit: number }
   /** The shared slot store cannot be reached; the client should retry later. */
   | { ok: false, reason: 'unavailable' }
+  /** The shared slot store is reachable but too slow right now (load is shed); the client should retry shortly. */
+  | { ok: false, reason: 'busy' }
 
 export interface SlotLimiter {
   /** The most connections one user may hold open at once. */
   readonly limit: number
+  /** True while new acquires would be refused as `busy` at once; upgrades are then refused before they happen. */
+  readonly busy: boolean
   /** Takes a slot for the connection if its user has one free. */
   acquire (userId: string, connectionId: string): Promise<AcquireResult>
   /** Frees the connection's slot. Safe to call more than once. */
@@ -25,6 +29,7 @@ export interface SlotLimiter {
  */
 export class LocalSlotLimiter implements SlotLimiter {
   readonly limit: number
+  readonly busy = false
   readonly #byUser = new Map<string, Set<string>>()
   readonly #onUser: ((userId: string, online: boolean) => void) | undefined
 

@@ -55,6 +55,7 @@ export default fp(async function websocketPlugin (app) {
   })
   const { MAX_SOCKETS } = app.config
   const AT_CAPACITY = `server at capacity: this instance holds its maximum of ${MAX_SOCKETS} WebSockets (MAX_SOCKETS); retry in a few seconds, when connections have closed, or on another instance`
+  const BACKPLANE_BUSY = `shared state (Redis) is slow: this instance already has ${app.config.REDIS_ACQUIRE_QUEUE_MAX} handshakes waiting for it (REDIS_ACQUIRE_QUEUE_MAX); retry in a few seconds`
   let held = 0
   app.addHook('onRequest', async (request, reply) => {
     if (!request.ws) return
@@ -66,6 +67,11 @@ export default fp(async function websocketPlugin (app) {
       app.metrics.refused.inc({ code: '503' })
       // Answered here: the error handler would log a 503 as a failure.
       return await reply.code(503).header('retry-after', '5').send({ statusCode: 503, code: 'PUSH_AT_CAPACITY', error: 'Service Unavailable', message: AT_CAPACITY })
+    }
+    // The slot store (Redis) is not keeping up: shed load before the upgrade costs anything.
+    if (app.slotLimiter.busy) {
+      app.metrics.refused.inc({ code: '503' })
+      return await reply.code(503).header('retry-after', '2').send({ statusCode: 503, code: 'PUSH_BACKPLANE_BUSY', error: 'Service Unavailable', message: BACKPLANE_BUSY })
     }
     // Held until the TCP socket closes, whatever happens after the
     // handshake: that is when its file descriptor is freed.
@@ -81,4 +87,4 @@ export default fp(async function websocketPlugin (app) {
     app.pendingGuard.release(request.socket)
     if (compressor !== null) adoptDeflate(socket, compressor, MAX_INBOUND_MESSAGE_BYTES)
   })
-}, { name: 'websocket', dependencies: ['config', 'hub', 'metrics', 'socket-limits'] })
+}, { name: 'websocket', dependencies: ['config', 'hub', 'metrics', 'socket-limits', 'backplane'] })

@@ -21,6 +21,9 @@ export const WS_PATH = '/api/ws/statistics'
 const MAX_EARLY_MESSAGES = 32
 const UNAVAILABLE_REASON = 'service temporarily unavailable: reconnect in a few seconds'
 
+/** The slot store (Redis) is slow: load is shed with a code a client or operator can look up. */
+export const BUSY_REASON = 'PUSH_BACKPLANE_BUSY: shared state (Redis) is slow right now; reconnect in a few seconds'
+
 export const ORIGIN_REASON = 'origin not allowed: this page may not connect here; the operator lists allowed origins in ALLOWED_ORIGINS'
 export const DRAINING_REASON = 'server restarting: reconnect in a few seconds'
 
@@ -227,11 +230,14 @@ function admitWithSlot (admission: Admission, socket: WebSocket, request: Fastif
   })
 }
 
-/** The one place a connection is refused for its user's limit (or for an unreachable slot store). */
+/** The one place a connection is refused for its user's limit (or for a slot store that is unreachable or too slow). */
 function refuseSlot (app: FastifyInstance, socket: WebSocket, request: FastifyRequest, userId: string, slot: Exclude<AcquireResult, { ok: true }>): void {
   if (slot.reason === 'connection_limit') {
     request.log.info({ userId, closeCode: CloseCode.POLICY_VIOLATION }, 'websocket refused: connection limit reached')
     refuse(app.metrics.refused, socket, CloseCode.POLICY_VIOLATION, `connection limit exceeded: ${slot.limit} per user`)
+  } else if (slot.reason === 'busy') {
+    request.log.info({ userId, closeCode: CloseCode.TRY_AGAIN_LATER }, 'websocket refused: shared state too slow (PUSH_BACKPLANE_BUSY)')
+    refuse(app.metrics.refused, socket, CloseCode.TRY_AGAIN_LATER, BUSY_REASON)
   } else {
     request.log.info({ userId, closeCode: CloseCode.TRY_AGAIN_LATER }, 'websocket refused: shared state unavailable')
     refuse(app.metrics.refused, socket, CloseCode.TRY_AGAIN_LATER, UNAVAILABLE_REASON)

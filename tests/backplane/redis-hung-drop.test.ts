@@ -36,3 +36,31 @@ t.test('a Redis stall that times out many commands at once drops the connection 
   await new Promise(resolve => setImmediate(resolve))
   t.same(warnings.filter(w => w.name === 'MaxListenersExceededWarning').map(w => w.message), [], 'no MaxListenersExceededWarning')
 })
+
+t.test('commands that time out behind a queue while Redis keeps answering do not drop the connection', { skip: NEEDS_REDIS }, async t => {
+  const redis = await RedisServer.start(t)
+  const client = createRedisClient(redis.url, 'slow-queue-test')
+  t.teardown(() => { client.disconnect() })
+  await client.connect()
+  const stream = client.stream
+  let closes = 0
+  client.on('close', () => { closes++ })
+
+  // 1,000 commands of 1 ms each, sent at once: Redis reads a few dozen per
+  // turn and answers them, so replies keep arriving while the last ones wait
+  // longer than the command timeout behind the first ones.
+  const busy = "local t0 = redis.call('TIME') local s = t0[1] * 1000 + t0[2] / 1000 repeat local t = redis.call('TIME') until t[1] * 1000 + t[2] / 1000 - s >= 1 return 1"
+  let timedOut = 0
+  await Promise.all(Array.from({ length: 1000 }, async () => {
+    await client.eval(busy, 0).catch((err: unknown) => {
+      if ((err as Error).message === 'Command timed out') timedOut++
+      dropIfHung(client, err)
+    })
+  }))
+  t.ok(timedOut > 0, `some commands timed out in the queue (${timedOut})`)
+  t.equal(client.stream, stream, 'the connection was kept')
+  t.equal(closes, 0, 'and never closed')
+  // Redis still works through the queue; then it answers at once, on the same connection.
+  await eventually(async () => await client.ping().then(() => true, () => false), 'Redis to have worked through the queue', 60_000)
+  t.equal(client.stream, stream, 'on the same connection')
+})

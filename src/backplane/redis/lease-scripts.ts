@@ -46,47 +46,72 @@ end
 `
 
 /**
- * Takes a connection slot for a user if the cluster-wide limit allows.
- * Slots of instances whose lease expired are freed on the way. A slot is
- * written three times in one step: in the user's slots (the limit), in this
- * instance's connection set (connection id → user id, whose size is the
- * instance's count) and, only when the set really grew, in its user counts,
- * so the counts always equal the set and never drift.
+ * Takes connection slots for a batch of handshakes, each if its user's
+ * cluster-wide limit allows: one script call (one round trip) for every
+ * acquire this instance had waiting, however many. The work per acquire is
+ * bounded by the user's own slots (at most the limit, plus slots of dead
+ * instances, freed on the way), never by the number of connections or
+ * users. Acquires run in order, so two of one user in the same batch see
+ * each other. A slot is written three times in one step: in the user's
+ * slots (the limit), in this instance's connection set (connection id →
+ * user id, whose size is the instance's count) and, only when the set
+ * really grew, in its user counts, so the counts always equal the set.
  *
- * A script that Redis runs after the instance stopped waiting for it (Redis
- * was stalled, the command timed out, the handshake was refused) must not
- * take a slot nobody will release: past the deadline it writes nothing.
+ * An acquire Redis runs after its handshake stopped waiting (Redis was slow
+ * or stalled) must not take a slot nobody will release: past its deadline
+ * it writes nothing. (One that ran in time but whose answer came late is
+ * released by the instance when the answer arrives.)
  *
  * A user whose live slots went from none to one comes online: added to the
  * online set and announced on the presence channel, in the same step, so
  * every instance sees each transition once.
  *
- * KEYS: the user's slots, this instance's lease, its connections, its users, the online users
- * ARGV: limit, connection id, instance id, instance key prefix, user id, deadline (Redis clock, ms), presence channel
- * Returns 1 admitted, 0 limit reached, -1 this instance's lease is gone (register again),
- * -2 the deadline had passed (nothing written).
+ * KEYS: this instance's lease, its connections, its users, the online users, then each acquire's user's slots
+ * ARGV: limit, instance id, instance key prefix, presence channel, then per acquire:
+ *       connection id, user id, deadline (Redis clock, ms)
+ * Returns one number per acquire: 1 admitted, 0 limit reached, -2 the deadline had passed
+ * (nothing written); every one is -1 when this instance's lease is gone (register again).
  */
-export const acquireScript = new Script(NOW_MS + FOLLOW_LEASE + ANNOUNCE + `
-if now_ms() > tonumber(ARGV[6]) then return -2 end
-if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
-local entries = redis.call('HGETALL', KEYS[1])
-local live = {}
-local count = 0
-for i = 1, #entries, 2 do
-  local instance = entries[i + 1]
-  local alive = live[instance]
-  if alive == nil then
-    alive = redis.call('EXISTS', ARGV[4] .. instance) == 1
-    live[instance] = alive
-  end
-  if alive then count = count + 1 else redis.call('HDEL', KEYS[1], entries[i]) end
+export const acquireBatchScript = new Script(NOW_MS + FOLLOW_LEASE + ANNOUNCE + `
+local n = #KEYS - 4
+local results = {}
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  for i = 1, n do results[i] = -1 end
+  return results
 end
-if count >= tonumber(ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
-if count == 0 then came_online(KEYS[5], ARGV[7], ARGV[5]) end
-if redis.call('HSET', KEYS[3], ARGV[2], ARGV[5]) == 1 then redis.call('HINCRBY', KEYS[4], ARGV[5], 1) end
-follow_lease(KEYS[2], KEYS[3], KEYS[4])
-return 1
+local now = now_ms()
+local limit = tonumber(ARGV[1])
+local live = { [ARGV[2]] = true }
+for i = 1, n do
+  local slots = KEYS[4 + i]
+  local connection = ARGV[3 * i + 2]
+  local user = ARGV[3 * i + 3]
+  if now > tonumber(ARGV[3 * i + 4]) then
+    results[i] = -2
+  else
+    local entries = redis.call('HGETALL', slots)
+    local count = 0
+    for j = 1, #entries, 2 do
+      local instance = entries[j + 1]
+      local alive = live[instance]
+      if alive == nil then
+        alive = redis.call('EXISTS', ARGV[3] .. instance) == 1
+        live[instance] = alive
+      end
+      if alive then count = count + 1 else redis.call('HDEL', slots, entries[j]) end
+    end
+    if count >= limit then
+      results[i] = 0
+    else
+      redis.call('HSET', slots, connection, ARGV[2])
+      if count == 0 then came_online(KEYS[4], ARGV[4], user) end
+      if redis.call('HSET', KEYS[2], connection, user) == 1 then redis.call('HINCRBY', KEYS[3], user, 1) end
+      results[i] = 1
+    end
+  end
+end
+follow_lease(KEYS[1], KEYS[2], KEYS[3])
+return results
 `)
 
 /**

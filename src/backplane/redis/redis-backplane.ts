@@ -12,6 +12,10 @@ import { RedisHistory } from './redis-history.js'
 import { RedisPresence } from './redis-presence.js'
 import { RedisSlotLimiter } from './slot-leases.js'
 
+/** The defaults of REDIS_ACQUIRE_TIMEOUT_MS and REDIS_ACQUIRE_QUEUE_MAX, for callers that build a backplane directly. */
+const DEFAULT_ACQUIRE_TIMEOUT_MS = 1000
+const DEFAULT_MAX_QUEUED_ACQUIRES = 5000
+
 export interface RedisBackplaneOptions {
   url: string
   leaseMs: number
@@ -22,6 +26,10 @@ export interface RedisBackplaneOptions {
   /** How long a publish's idempotency key is remembered in Redis. */
   idempotencyWindowMs?: number
   maxConnectionsPerUser: number
+  /** How long a handshake waits for its slot before it is refused as busy (REDIS_ACQUIRE_TIMEOUT_MS). */
+  acquireTimeoutMs?: number
+  /** Slot acquires waiting to be sent to Redis, at most (REDIS_ACQUIRE_QUEUE_MAX). */
+  maxQueuedAcquires?: number
   /** How often the leader gathers the statistics (STATS_INTERVAL_MS). */
   statisticsIntervalMs: number
   logger: HealthLogger
@@ -65,7 +73,13 @@ export class RedisBackplane implements Backplane {
       slots: () => this.slots,
       logger: options.logger
     })
-    this.slots = new RedisSlotLimiter({ client, instance: this.instance, limit: options.maxConnectionsPerUser })
+    this.slots = new RedisSlotLimiter({
+      client,
+      instance: this.instance,
+      limit: options.maxConnectionsPerUser,
+      acquireTimeoutMs: options.acquireTimeoutMs ?? DEFAULT_ACQUIRE_TIMEOUT_MS,
+      maxQueuedAcquires: options.maxQueuedAcquires ?? DEFAULT_MAX_QUEUED_ACQUIRES
+    })
     this.presence = new RedisPresence({
       client,
       subscriber: presenceSubscriber,

@@ -6,11 +6,22 @@ export const REDIS_COMMAND_TIMEOUT_MS = 2000
 /** Connections already being dropped: the status stays 'ready' until the socket has closed. */
 const dropping = new WeakSet<object>()
 
+/** When each client's current connection last received bytes from Redis (ms). */
+const lastReceived = new WeakMap<Redis, number>()
+
 /**
- * A command that timed out means Redis hangs or the network dropped packets
- * without closing the connection, which ioredis does not notice by itself.
- * Dropping the connection makes it reconnect: every user of the client then
- * sees it down and fails at once instead of waiting for a timeout each time.
+ * A command that timed out while nothing at all came back on its connection
+ * for a whole command timeout means Redis hangs or the network dropped
+ * packets without closing the connection, which ioredis does not notice by
+ * itself. Dropping the connection makes it reconnect: every user of the
+ * client then sees it down and fails at once instead of waiting for a
+ * timeout each time.
+ *
+ * A command that timed out while replies to earlier ones kept arriving only
+ * waited behind them: Redis is slow or this process sent a long queue, and
+ * dropping would turn load into an outage (every handshake refused, counts
+ * repaired from scratch). The connection stays; the caller treats the
+ * command's outcome as unknown, as it does anyway.
  *
  * Once per connection: a stall times out every command in flight at once,
  * and the status stays 'ready' until the hung socket has closed (up to
@@ -20,6 +31,7 @@ const dropping = new WeakSet<object>()
  */
 export function dropIfHung (client: Redis, err: unknown): void {
   if (!(err instanceof Error) || err.message !== 'Command timed out' || client.status !== 'ready') return
+  if (Date.now() - (lastReceived.get(client) ?? 0) < REDIS_COMMAND_TIMEOUT_MS) return
   const stream = client.stream as object | undefined
   if (stream !== undefined) {
     if (dropping.has(stream)) return
@@ -55,6 +67,11 @@ export function createRedisClient (url: string, name: string): Redis {
   // Failed reconnection attempts are reported through RedisHealth, once per
   // outage; without a listener every attempt would be an uncaught error.
   client.on('error', () => {})
+  // Every reply moves this on, so a timeout can tell a slow queue from a silent Redis (see dropIfHung).
+  client.on('connect', () => {
+    lastReceived.set(client, Date.now())
+    client.stream.on('data', () => { lastReceived.set(client, Date.now()) })
+  })
   return client
 }
 

@@ -3,13 +3,24 @@ import type { AcquireResult, SlotLimiter } from '../slot-limiter.js'
 import type { ClusterInstance, HeldSlots } from './instance.js'
 import { Channels, Keys } from './keys.js'
 import { dropIfHung, REDIS_COMMAND_TIMEOUT_MS } from './redis-client.js'
-import { acquireScript, releaseScript, restoreSlotsScript } from './lease-scripts.js'
+import { acquireBatchScript, releaseScript, restoreSlotsScript } from './lease-scripts.js'
+import { AcquireBatcher, type PendingAcquire } from './acquire-batcher.js'
 
 export interface RedisSlotLimiterOptions {
   client: Redis
   instance: ClusterInstance
   limit: number
+  /** How long a handshake waits for its slot before it is refused as busy (REDIS_ACQUIRE_TIMEOUT_MS). */
+  acquireTimeoutMs: number
+  /** Acquires waiting to be sent, at most (REDIS_ACQUIRE_QUEUE_MAX). */
+  maxQueuedAcquires: number
 }
+
+/** Acquires per script call: a few milliseconds of Redis time at most, so other commands are not held up. */
+const MAX_BATCH = 200
+
+/** Script calls of acquires in flight: one runs in Redis while the next is on its way. */
+const MAX_BATCHES_IN_FLIGHT = 2
 
 /**
  * How long before the command timeout an acquire script stops writing. It
@@ -57,6 +68,7 @@ export class RedisSlotLimiter implements SlotLimiter, HeldSlots {
    * instance had plus the handshakes of one command timeout.
    */
   readonly #pendingReleases = new Map<string, string>()
+  readonly #batcher: AcquireBatcher
   #retrying: Promise<void> | null = null
   #reconciling: Promise<void> | null = null
   #reconcileAgain: Promise<void> | null = null
@@ -65,35 +77,67 @@ export class RedisSlotLimiter implements SlotLimiter, HeldSlots {
     this.limit = options.limit
     this.#client = options.client
     this.#instance = options.instance
+    this.#batcher = new AcquireBatcher({
+      timeoutMs: options.acquireTimeoutMs,
+      maxQueued: options.maxQueuedAcquires,
+      maxBatch: MAX_BATCH,
+      maxInFlight: MAX_BATCHES_IN_FLIGHT,
+      send: async (batch) => { await this.#send(batch) }
+    })
   }
 
+  /** The queue of acquires is full: Redis is not keeping up with the handshakes. */
+  get busy (): boolean {
+    return this.#batcher.full
+  }
+
+  /** Queued, then sent with the other handshakes' acquires in one script call (see AcquireBatcher). */
   async acquire (userId: string, connectionId: string): Promise<AcquireResult> {
     if (this.#client.status !== 'ready') return { ok: false, reason: 'unavailable' }
-    // Whether Redis holds a slot for this connection once this call ends.
-    let outcome: 'held' | 'none' | 'unknown' = 'unknown'
-    this.#inflight.set(connectionId, userId)
+    return await this.#batcher.submit(userId, connectionId)
+  }
+
+  /**
+   * One script call for a batch. Every acquire ends in exactly one of: held
+   * (admitted and answered in time), none (refused, or too late to write),
+   * or released again: admitted after its handshake gave up waiting, or of
+   * unknown outcome because the answer never came (released once Redis
+   * answers again).
+   */
+  async #send (batch: PendingAcquire[]): Promise<void> {
+    if (this.#client.status !== 'ready') {
+      for (const pending of batch) pending.answer({ ok: false, reason: 'unavailable' })
+      return
+    }
+    for (const pending of batch) this.#inflight.set(pending.connectionId, pending.userId)
+    let results: number[] | null = null
     try {
-      let admitted = await this.#tryAcquire(userId, connectionId)
-      if (admitted === -1) {
+      results = await this.#tryAcquire(batch)
+      if (results.some(result => result === -1)) {
         // This instance's lease is gone (Redis lost its data): restore it, then ask again.
         await this.#instance.register()
-        admitted = await this.#tryAcquire(userId, connectionId)
+        results = await this.#tryAcquire(batch)
       }
-      if (admitted === 1) {
-        outcome = 'held'
-        return { ok: true }
-      }
-      outcome = 'none'
-      if (admitted === 0) return { ok: false, reason: 'connection_limit', limit: this.limit }
-      return { ok: false, reason: 'unavailable' }
     } catch (err) {
       dropIfHung(this.#client, err)
-      return { ok: false, reason: 'unavailable' }
-    } finally {
-      // In one step with leaving `#inflight`, so `reconcile` never sees the slot in neither.
+    }
+    // Settled in one synchronous step with leaving `#inflight`, so `reconcile` never sees a slot in neither.
+    for (let i = 0; i < batch.length; i++) {
+      const { userId, connectionId } = batch[i]
       this.#inflight.delete(connectionId)
-      if (outcome === 'held') this.#held.set(connectionId, userId)
-      else if (outcome === 'unknown') this.#pendingReleases.set(connectionId, userId)
+      const result = results === null ? null : results[i]
+      if (result === 1) {
+        if (batch[i].answer({ ok: true })) this.#held.set(connectionId, userId)
+        else this.release(userId, connectionId)
+      } else if (result === 0) {
+        batch[i].answer({ ok: false, reason: 'connection_limit', limit: this.limit })
+      } else if (result === -2) {
+        batch[i].answer({ ok: false, reason: 'busy' })
+      } else {
+        // No answer (or the lease could not be restored): the slot may have been written.
+        if (result === null) this.#pendingReleases.set(connectionId, userId)
+        batch[i].answer({ ok: false, reason: 'unavailable' })
+      }
     }
   }
 
@@ -163,12 +207,20 @@ export class RedisSlotLimiter implements SlotLimiter, HeldSlots {
     await Promise.all(writes)
   }
 
-  async #tryAcquire (userId: string, connectionId: string): Promise<number> {
+  async #tryAcquire (batch: PendingAcquire[]): Promise<number[]> {
     const id = this.#instance.id
-    const deadline = this.#instance.redisNow() + REDIS_COMMAND_TIMEOUT_MS - DEADLINE_MARGIN_MS
-    return Number(await acquireScript.run(this.#client,
-      [Keys.slots(userId), Keys.instance(id), Keys.instanceConns(id), Keys.instanceUsers(id), Keys.presenceOnline],
-      [this.limit, connectionId, id, Keys.instancePrefix, userId, deadline, Channels.presence]))
+    const redisNow = this.#instance.redisNow()
+    const now = Date.now()
+    // No script may write once its command could have timed out here: that answer would be lost.
+    const latest = redisNow + REDIS_COMMAND_TIMEOUT_MS - DEADLINE_MARGIN_MS
+    const keys = [Keys.instance(id), Keys.instanceConns(id), Keys.instanceUsers(id), Keys.presenceOnline]
+    const args: Array<string | number> = [this.limit, id, Keys.instancePrefix, Channels.presence]
+    for (const { userId, connectionId, deadline } of batch) {
+      keys.push(Keys.slots(userId))
+      args.push(connectionId, userId, Math.min(latest, redisNow + deadline - now))
+    }
+    const results = await acquireBatchScript.run(this.#client, keys, args) as number[]
+    return results.map(Number)
   }
 
   async #release (userId: string, connectionId: string): Promise<void> {

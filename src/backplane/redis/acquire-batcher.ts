@@ -1,0 +1,118 @@
+import type { AcquireResult } from '../slot-limiter.js'
+
+/** One handshake waiting for its slot. */
+export class PendingAcquire {
+  readonly userId: string
+  readonly connectionId: string
+  /** When the handshake stops waiting, on this process's clock (ms). */
+  readonly deadline: number
+  #resolve: ((result: AcquireResult) => void) | null
+  readonly #timer: NodeJS.Timeout
+
+  constructor (userId: string, connectionId: string, timeoutMs: number, resolve: (result: AcquireResult) => void) {
+    this.userId = userId
+    this.connectionId = connectionId
+    this.deadline = Date.now() + timeoutMs
+    this.#resolve = resolve
+    this.#timer = setTimeout(() => { this.answer({ ok: false, reason: 'busy' }) }, timeoutMs)
+  }
+
+  /** True until the handshake got its answer (a result, or `busy` at its deadline). */
+  get waiting (): boolean {
+    return this.#resolve !== null
+  }
+
+  /** Answers the handshake; false when it had already been answered (it gave up waiting). */
+  answer (result: AcquireResult): boolean {
+    const resolve = this.#resolve
+    if (resolve === null) return false
+    this.#resolve = null
+    clearTimeout(this.#timer)
+    resolve(result)
+    return true
+  }
+}
+
+export interface AcquireBatcherOptions {
+  /** How long a handshake waits for its slot before it is refused as `busy`. */
+  timeoutMs: number
+  /** Acquires waiting to be sent, at most; more are refused as `busy` at once. */
+  maxQueued: number
+  /** Acquires per script call, at most. */
+  maxBatch: number
+  /** Script calls in flight, at most: the rest wait here, where their age is known. */
+  maxInFlight: number
+  /** Runs one batch: answers every acquire in it that still waits. Never rejects. */
+  send: (batch: PendingAcquire[]) => Promise<void>
+}
+
+/**
+ * Gathers the slot acquires of concurrent handshakes into batches: those
+ * that arrive in one turn of the event loop (setImmediate) go to Redis in
+ * one script call, and while calls are in flight new ones gather for the
+ * next. An idle instance thus sends each acquire at once, and a busy one
+ * sends fewer, larger calls: the Redis commands per handshake fall as the
+ * load rises, instead of queueing up in front of Redis.
+ *
+ * This is also where load is shed when Redis is slow: the queue is bounded
+ * (`maxQueued`) and every acquire has a deadline (`timeoutMs`), after which
+ * its handshake is refused as `busy`, retryable. One refused while still
+ * queued was never sent and leaves nothing in Redis; one already sent is the
+ * sender's to settle when its answer comes.
+ */
+export class AcquireBatcher {
+  readonly #options: AcquireBatcherOptions
+  #queue: PendingAcquire[] = []
+  #inFlight = 0
+  #scheduled = false
+
+  constructor (options: AcquireBatcherOptions) {
+    this.#options = options
+  }
+
+  /** True when a new acquire would be refused at once: the queue is full. */
+  get full (): boolean {
+    return this.#queue.length >= this.#options.maxQueued
+  }
+
+  /** Acquires waiting to be sent (including ones that gave up, until the next batch skips them). */
+  get queued (): number {
+    return this.#queue.length
+  }
+
+  async submit (userId: string, connectionId: string): Promise<AcquireResult> {
+    if (this.full) return { ok: false, reason: 'busy' }
+    return await new Promise<AcquireResult>(resolve => {
+      this.#queue.push(new PendingAcquire(userId, connectionId, this.#options.timeoutMs, resolve))
+      this.#schedule()
+    })
+  }
+
+  #schedule (): void {
+    if (this.#scheduled || this.#inFlight >= this.#options.maxInFlight || this.#queue.length === 0) return
+    this.#scheduled = true
+    setImmediate(() => {
+      this.#scheduled = false
+      this.#flush()
+    })
+  }
+
+  #flush (): void {
+    while (this.#inFlight < this.#options.maxInFlight && this.#queue.length > 0) {
+      const batch: PendingAcquire[] = []
+      let taken = 0
+      // Acquires that gave up while queued were never sent: they are skipped.
+      while (taken < this.#queue.length && batch.length < this.#options.maxBatch) {
+        const pending = this.#queue[taken++]
+        if (pending.waiting) batch.push(pending)
+      }
+      this.#queue = this.#queue.slice(taken)
+      if (batch.length === 0) continue
+      this.#inFlight++
+      this.#options.send(batch).catch(() => {}).finally(() => {
+        this.#inFlight--
+        this.#schedule()
+      })
+    }
+  }
+}

@@ -12,7 +12,7 @@ export const BEARER = [{ bearerAuth: [] }]
 /** The code says what went wrong in a form a program can test; the message tells a person what to do. */
 export const ErrorReply = Type.Object({
   statusCode: Type.Integer({ description: 'The HTTP status, repeated' }),
-  code: Type.Optional(Type.String({ description: 'A stable error code, such as PUSH_INVALID_TOKEN or FST_ERR_VALIDATION' })),
+  code: Type.String({ description: 'A stable error code, such as PUSH_INVALID_TOKEN or FST_ERR_VALIDATION' }),
   error: Type.String({ description: 'The HTTP status text' }),
   message: Type.String({ description: 'What is wrong and how to fix it' })
 }, { $id: 'ErrorReply', title: 'Error' })

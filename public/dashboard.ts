@@ -73,7 +73,9 @@ const alerts = new AlertsPanel({
 })
 // Both outlive connections and token changes: the feed filter is applied to each new client.
 const cameras = new CamerasPanel(feed)
-const breakdown = new TypeBreakdown()
+// Clicking a type filters the feed through the Cameras panel, which owns the one feed filter.
+const breakdown = new TypeBreakdown(eventType => { cameras.setEventType(eventType) })
+cameras.onChange(filter => { breakdown.select(filter.eventType ?? null) })
 const online = new OnlinePanel(byId('online-panel'), byId('online-count'), byId('online-list'))
 
 let client: StatisticsClient | null = null

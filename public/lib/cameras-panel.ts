@@ -10,6 +10,9 @@ export interface RestartableFeed {
   restart (note: string): void
 }
 
+/** The service's refusals of a filter the panel sent. */
+const FILTER_ERRORS = new Set(['forbidden_camera', 'too_many_cameras', 'too_many_event_types'])
+
 /** How often stale marks and "silent for" are re-evaluated between snapshots. */
 const TICK_MS = 1000
 
@@ -30,7 +33,8 @@ function span (className: string): HTMLSpanElement {
  * and today's count, busiest first, stale ones marked in words and by class.
  * Clicking a camera filters the feed to it through the protocol (`subscribe`
  * with `camera_ids`), never by hiding rows; "Alerts only" drops camera
- * events the same way. The filter outlives reconnects (the client re-sends
+ * events the same way, and the breakdown's event types go through
+ * `camera_event_types` (`setEventType`). The filter outlives reconnects (the client re-sends
  * it) and token changes (`attach` applies it to the new client), and the
  * panel says when the service's `subscribed` answer confirms it.
  */
@@ -49,6 +53,7 @@ export class CamerasPanel {
   #filter: FeedFilter = EVERYTHING
   #confirmed = true
   #problem: string | null = null
+  readonly #listeners: Array<(filter: FeedFilter) => void> = []
 
   constructor (feed: RestartableFeed) {
     this.#feed = feed
@@ -63,6 +68,18 @@ export class CamerasPanel {
     this.#alertsOnly.addEventListener('click', () => { this.#setFilter({ ...this.#filter, alertsOnly: !this.#filter.alertsOnly }) })
     setInterval(() => { this.#render() }, TICK_MS)
     this.#render()
+  }
+
+  /** Shows the feed one camera event type only (combined with the camera filter), or every type with null. */
+  setEventType (eventType: string | null): void {
+    const rest: FeedFilter = { camera: this.#filter.camera, alertsOnly: this.#filter.alertsOnly }
+    this.#setFilter(eventType === null ? rest : { ...rest, eventType })
+  }
+
+  /** Calls `listener` with the filter now and on every change (the breakdown marks the chosen type). */
+  onChange (listener: (filter: FeedFilter) => void): void {
+    this.#listeners.push(listener)
+    listener(this.#filter)
   }
 
   /** Follows a (new) client: its statistics, and the page's filter applied to it. */
@@ -87,7 +104,7 @@ export class CamerasPanel {
       this.#showFilter()
     })
     client.on('error', error => {
-      if (this.#client !== client || (error.code !== 'forbidden_camera' && error.code !== 'too_many_cameras')) return
+      if (this.#client !== client || !FILTER_ERRORS.has(error.code)) return
       this.#problem = error.message
       this.#showFilter()
     })
@@ -111,14 +128,15 @@ export class CamerasPanel {
     this.#feed.restart(`Feed filter: ${describeFilter(next)}`)
     this.#showFilter()
     this.#render()
+    for (const listener of this.#listeners) listener(next)
   }
 
   #run (steps: ReturnType<typeof filterSteps>): void {
     const client = this.#client
     if (client === null) return
     for (const step of steps) {
-      if (step.method === 'subscribe') client.subscribe(step.eventTypes, step.cameraIds)
-      else client.unsubscribe(step.eventTypes, step.cameraIds ?? undefined)
+      if (step.method === 'subscribe') client.subscribe(step.eventTypes, step.cameraIds, step.cameraEventTypes)
+      else client.unsubscribe(step.eventTypes, step.cameraIds ?? undefined, step.cameraEventTypes ?? undefined)
     }
   }
 

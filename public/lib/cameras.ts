@@ -1,3 +1,5 @@
+import { humanize } from './format.js'
+
 /**
  * The Cameras panel's logic, free of the DOM (tested in Node): reading
  * `data.cameras`, deciding which cameras are stale between snapshots, and
@@ -89,6 +91,8 @@ export interface FeedFilter {
   camera: string | null
   /** Alerts without camera events. */
   alertsOnly: boolean
+  /** One camera event type (`event_type`, from the breakdown); absent for every type. */
+  eventType?: string
 }
 
 export const EVERYTHING: FeedFilter = { camera: null, alertsOnly: false }
@@ -98,13 +102,15 @@ export interface FilterStep {
   method: 'subscribe' | 'unsubscribe'
   eventTypes: Array<'camera_event' | 'alert'>
   cameraIds?: string[] | null
+  cameraEventTypes?: string[] | null
 }
 
 /**
  * The client calls that take a connection from one filter to another.
  * The service's `subscribe` only adds cameras, so switching cameras first
  * removes the old one (for a moment the feed gets no camera event, never
- * another camera's), then adds the new one; `null` lifts the filter.
+ * another camera's), then adds the new one; `null` lifts the filter. The
+ * event type goes the same way, through `camera_event_types`.
  */
 export function filterSteps (from: FeedFilter, to: FeedFilter): FilterStep[] {
   const steps: FilterStep[] = []
@@ -116,6 +122,14 @@ export function filterSteps (from: FeedFilter, to: FeedFilter): FilterStep[] {
       steps.push({ method: 'subscribe', eventTypes: [], cameraIds: [to.camera] })
     }
   }
+  if (from.eventType !== to.eventType) {
+    if (to.eventType === undefined) {
+      steps.push({ method: 'subscribe', eventTypes: [], cameraEventTypes: null })
+    } else {
+      if (from.eventType !== undefined) steps.push({ method: 'unsubscribe', eventTypes: [], cameraEventTypes: [from.eventType] })
+      steps.push({ method: 'subscribe', eventTypes: [], cameraEventTypes: [to.eventType] })
+    }
+  }
   if (from.alertsOnly !== to.alertsOnly) {
     steps.push({ method: to.alertsOnly ? 'unsubscribe' : 'subscribe', eventTypes: ['camera_event'] })
   }
@@ -123,7 +137,7 @@ export function filterSteps (from: FeedFilter, to: FeedFilter): FilterStep[] {
 }
 
 /** The filter a `subscribed` answer says the connection has; null when no FeedFilter describes it. */
-export function filterOfAnswer (answer: { event_types?: unknown, camera_ids?: unknown }): FeedFilter | null {
+export function filterOfAnswer (answer: { event_types?: unknown, camera_ids?: unknown, camera_event_types?: unknown }): FeedFilter | null {
   const types = Array.isArray(answer.event_types) ? answer.event_types : []
   if (!types.includes('alert')) return null
   const cameras = answer.camera_ids
@@ -131,15 +145,27 @@ export function filterOfAnswer (answer: { event_types?: unknown, camera_ids?: un
   if (cameras === null) camera = null
   else if (Array.isArray(cameras) && cameras.length === 1 && typeof cameras[0] === 'string') camera = cameras[0]
   else return null
-  return { camera, alertsOnly: !types.includes('camera_event') }
+  const filter: FeedFilter = { camera, alertsOnly: !types.includes('camera_event') }
+  // Absent (a service that does not know the field) is every type, as null is.
+  const eventTypes = answer.camera_event_types
+  if (Array.isArray(eventTypes)) {
+    if (eventTypes.length !== 1 || typeof eventTypes[0] !== 'string') return null
+    filter.eventType = eventTypes[0]
+  } else if (eventTypes !== null && eventTypes !== undefined) return null
+  return filter
 }
 
 export function sameFilter (a: FeedFilter | null, b: FeedFilter): boolean {
-  return a !== null && a.camera === b.camera && a.alertsOnly === b.alertsOnly
+  return a !== null && a.camera === b.camera && a.alertsOnly === b.alertsOnly && a.eventType === b.eventType
 }
 
-/** The filter in words: "Every camera · events and alerts", "lobby-1 only · alerts only". */
+/**
+ * The filter in words: "Every camera · events and alerts", "lobby-1 only ·
+ * alerts only", "Every camera · Motion detected events and alerts".
+ */
 export function describeFilter (filter: FeedFilter): string {
   const cameras = filter.camera === null ? 'Every camera' : `${filter.camera} only`
-  return `${cameras} · ${filter.alertsOnly ? 'alerts only' : 'events and alerts'}`
+  const events = filter.eventType === undefined ? 'events' : `${humanize(filter.eventType)} events`
+  if (!filter.alertsOnly) return `${cameras} · ${events} and alerts`
+  return filter.eventType === undefined ? `${cameras} · alerts only` : `${cameras} · alerts only (${events} when shown)`
 }

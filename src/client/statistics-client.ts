@@ -104,17 +104,18 @@ export class StatisticsClient {
   }
 
   /**
-   * Adds event types, and cameras to the camera filter (`null`: every camera
-   * again). Kept and re-sent after every reconnect.
+   * Adds event types, cameras to the camera filter, and camera event types
+   * (`event_type`, e.g. 'motion') to the type filter (`null`: every camera,
+   * every type again). Kept and re-sent after every reconnect.
    */
-  subscribe (eventTypes: readonly SubscribableType[], cameraIds?: readonly string[] | null): void {
-    const message = this.#subscriptions.subscribe(eventTypes, cameraIds)
+  subscribe (eventTypes: readonly SubscribableType[], cameraIds?: readonly string[] | null, cameraEventTypes?: readonly string[] | null): void {
+    const message = this.#subscriptions.subscribe(eventTypes, cameraIds, cameraEventTypes)
     this.#socket?.send(message)
   }
 
-  /** Removes event types, and cameras from the camera filter. */
-  unsubscribe (eventTypes: readonly SubscribableType[], cameraIds?: readonly string[]): void {
-    const message = this.#subscriptions.unsubscribe(eventTypes, cameraIds)
+  /** Removes event types, cameras from the camera filter, and camera event types from the type filter. */
+  unsubscribe (eventTypes: readonly SubscribableType[], cameraIds?: readonly string[], cameraEventTypes?: readonly string[]): void {
+    const message = this.#subscriptions.unsubscribe(eventTypes, cameraIds, cameraEventTypes)
     this.#socket?.send(message)
   }
 

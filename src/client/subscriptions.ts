@@ -26,11 +26,21 @@ export function checkTypes (method: string, eventTypes: readonly string[]): read
   return eventTypes as readonly SubscribableType[]
 }
 
+/** Checks a camera event type list (`event_type`s such as 'motion'), saying what to pass instead. */
+function checkCameraEventTypes (method: string, cameraEventTypes: readonly string[]): readonly string[] {
+  if (!Array.isArray(cameraEventTypes) || cameraEventTypes.some(type => typeof type !== 'string' || type === '')) {
+    throw new TypeError(`${method}(): cameraEventTypes must be an array of event types such as ['motion'], or null for every type`)
+  }
+  return cameraEventTypes
+}
+
 export class Subscriptions {
   readonly #resume: boolean
   readonly #seq = new SeqTracker()
   readonly #types = new Set<SubscribableType>(SUBSCRIBABLE_EVENT_TYPES)
   #cameras: Set<string> | null = null
+  /** Camera events' `event_type`s the page wants, or null for every type. */
+  #cameraEventTypes: Set<string> | null = null
   #changed = false
   /** The next sequenced message is the first on a new connection. */
   #fresh = false
@@ -55,33 +65,45 @@ export class Subscriptions {
   }
 
   /**
-   * Adds event types, and cameras to the camera filter (`null`: every camera again).
+   * Adds event types, cameras to the camera filter and camera event types
+   * (`event_type`) to the type filter (`null`: every camera, every type again).
    * @returns the message that tells a live connection.
    */
-  subscribe (eventTypes: readonly SubscribableType[], cameraIds?: readonly string[] | null): SubscriptionMessage {
+  subscribe (eventTypes: readonly SubscribableType[], cameraIds?: readonly string[] | null, cameraEventTypes?: readonly string[] | null): SubscriptionMessage {
     const types = checkTypes('subscribe', eventTypes)
+    if (cameraEventTypes !== undefined && cameraEventTypes !== null) checkCameraEventTypes('subscribe', cameraEventTypes)
     const wasComplete = this.#complete()
     for (const type of types) this.#types.add(type)
-    if (cameraIds === null) this.#cameras = null
-    else if (cameraIds !== undefined) {
-      this.#cameras ??= new Set()
-      for (const id of cameraIds) this.#cameras.add(String(id))
-    }
+    this.#cameras = widen(this.#cameras, cameraIds)
+    this.#cameraEventTypes = widen(this.#cameraEventTypes, cameraEventTypes)
     this.#afterChange(wasComplete)
-    return { type: 'subscribe', event_types: [...types], ...(cameraIds === undefined ? {} : { camera_ids: cameraIds }) }
+    return {
+      type: 'subscribe',
+      event_types: [...types],
+      ...(cameraIds === undefined ? {} : { camera_ids: cameraIds }),
+      ...(cameraEventTypes === undefined ? {} : { camera_event_types: cameraEventTypes })
+    }
   }
 
   /**
-   * Removes event types, and cameras from the camera filter.
+   * Removes event types, cameras from the camera filter and camera event
+   * types from the type filter.
    * @returns the message that tells a live connection.
    */
-  unsubscribe (eventTypes: readonly SubscribableType[], cameraIds?: readonly string[]): SubscriptionMessage {
+  unsubscribe (eventTypes: readonly SubscribableType[], cameraIds?: readonly string[], cameraEventTypes?: readonly string[]): SubscriptionMessage {
     const types = checkTypes('unsubscribe', eventTypes)
+    if (cameraEventTypes !== undefined) checkCameraEventTypes('unsubscribe', cameraEventTypes)
     const wasComplete = this.#complete()
     for (const type of types) this.#types.delete(type)
     if (cameraIds !== undefined && this.#cameras !== null) for (const id of cameraIds) this.#cameras.delete(String(id))
+    if (cameraEventTypes !== undefined && this.#cameraEventTypes !== null) for (const type of cameraEventTypes) this.#cameraEventTypes.delete(type)
     this.#afterChange(wasComplete)
-    return { type: 'unsubscribe', event_types: [...types], ...(cameraIds === undefined ? {} : { camera_ids: cameraIds }) }
+    return {
+      type: 'unsubscribe',
+      event_types: [...types],
+      ...(cameraIds === undefined ? {} : { camera_ids: cameraIds }),
+      ...(cameraEventTypes === undefined ? {} : { camera_event_types: cameraEventTypes })
+    }
   }
 
   /**
@@ -112,7 +134,9 @@ export class Subscriptions {
     const messages: SubscriptionMessage[] = []
     const dropped = SUBSCRIBABLE_EVENT_TYPES.filter(type => !this.#types.has(type))
     if (dropped.length > 0) messages.push({ type: 'unsubscribe', event_types: dropped })
-    messages.push({ type: 'subscribe', event_types: [...this.#types], camera_ids: this.#cameras === null ? null : [...this.#cameras] })
+    // A new connection has every type already: the type filter is sent only when there is one.
+    const cameraEventTypes = this.#cameraEventTypes === null ? {} : { camera_event_types: [...this.#cameraEventTypes] }
+    messages.push({ type: 'subscribe', event_types: [...this.#types], camera_ids: this.#cameras === null ? null : [...this.#cameras], ...cameraEventTypes })
     return messages
   }
 
@@ -153,22 +177,33 @@ export class Subscriptions {
 
   /**
    * Whether the page's filter wants a camera event or alert (the service's
-   * rule: cameras filter camera events only). A replay and the first live
+   * rule: cameras and camera event types filter camera events only). A replay and the first live
    * messages after a reconnect come before the service has the filter
    * again, so it is applied here too.
    */
   wants (message: AnyMessage): boolean {
     if (!this.#types.has(message.type as SubscribableType)) return false
-    return message.type !== 'camera_event' || this.#cameras === null || this.#cameras.has(String(message.camera_id))
+    if (message.type !== 'camera_event') return true
+    return (this.#cameras === null || this.#cameras.has(String(message.camera_id))) &&
+      (this.#cameraEventTypes === null || this.#cameraEventTypes.has(String(message.event_type)))
   }
 
   /** True when every camera event and alert is subscribed: only then is a jump across a reconnect not the page's own filter. */
   #complete (): boolean {
-    return this.#cameras === null && SUBSCRIBABLE_EVENT_TYPES.every(type => this.#types.has(type))
+    return this.#cameras === null && this.#cameraEventTypes === null && SUBSCRIBABLE_EVENT_TYPES.every(type => this.#types.has(type))
   }
 
   #afterChange (wasComplete: boolean): void {
     this.#changed = true
     if (!wasComplete || !this.#complete()) this.#seq.resync()
   }
+}
+
+/** A filter after a subscribe: a list widens it (or starts it), `null` lifts it, nothing keeps it. */
+function widen (current: Set<string> | null, added: readonly string[] | null | undefined): Set<string> | null {
+  if (added === null) return null
+  if (added === undefined) return current
+  const next = current ?? new Set<string>()
+  for (const item of added) next.add(String(item))
+  return next
 }

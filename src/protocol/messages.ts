@@ -20,6 +20,16 @@ export const PRESENCE_TYPE = 'presence'
 const EventTypeList = Type.Array(Type.Enum([...SUBSCRIBABLE_TYPES, PRESENCE_TYPE]), { maxItems: 10 })
 export type RequestedType = SubscribableType | typeof PRESENCE_TYPE
 
+/**
+ * Camera event types (`event_type`, publishers' strings) one connection's
+ * type filter may hold: a page filters by a few; the cap bounds what a
+ * client can make a connection keep.
+ */
+export const MAX_CAMERA_EVENT_TYPES = 64
+/** As long as a published `event_type` may be. */
+const CameraEventType = Type.String({ minLength: 1, maxLength: 64 })
+const CameraEventTypeList = Type.Array(CameraEventType, { maxItems: MAX_CAMERA_EVENT_TYPES })
+
 // ---- client -> server -------------------------------------------------------
 
 export const PingMessage = Type.Object({
@@ -31,13 +41,16 @@ export const SubscribeMessage = Type.Object({
   type: Type.Literal('subscribe'),
   event_types: Type.Optional(EventTypeList),
   /** A list of cameras to add to the filter, or null to receive every camera again. */
-  camera_ids: Type.Optional(Type.Union([CameraIdList, Type.Null()]))
+  camera_ids: Type.Optional(Type.Union([CameraIdList, Type.Null()])),
+  /** Camera event types (`event_type`) to add to the filter, or null to receive every type again. */
+  camera_event_types: Type.Optional(Type.Union([CameraEventTypeList, Type.Null()]))
 }, { additionalProperties: false })
 
 export const UnsubscribeMessage = Type.Object({
   type: Type.Literal('unsubscribe'),
   event_types: Type.Optional(EventTypeList),
-  camera_ids: Type.Optional(CameraIdList)
+  camera_ids: Type.Optional(CameraIdList),
+  camera_event_types: Type.Optional(CameraEventTypeList)
 }, { additionalProperties: false })
 
 /**
@@ -151,10 +164,14 @@ export const SubscribedMessage = Type.Object({
   camera_ids: Type.Union([Type.Array(Type.String()), Type.Null()]),
   /** How many camera ids the filter holds; 0 with `camera_ids: null`. */
   camera_count: Type.Integer({ minimum: 0 }),
+  /** Every camera event type in the filter (at most MAX_CAMERA_EVENT_TYPES), or null for every type. */
+  camera_event_types: Type.Union([Type.Array(Type.String()), Type.Null()]),
+  /** How many types the filter holds; 0 with `camera_event_types: null`. */
+  camera_event_type_count: Type.Integer({ minimum: 0 }),
   timestamp: Timestamp
 })
 
-export const ERROR_CODES = ['invalid_json', 'unknown_type', 'invalid_message', 'unsupported_data', 'invalid_token', 'resume_not_allowed', 'too_many_cameras', 'forbidden_camera', 'forbidden', 'unavailable'] as const
+export const ERROR_CODES = ['invalid_json', 'unknown_type', 'invalid_message', 'unsupported_data', 'invalid_token', 'resume_not_allowed', 'too_many_cameras', 'too_many_event_types', 'forbidden_camera', 'forbidden', 'unavailable'] as const
 
 export const ErrorMessage = Type.Object({
   type: Type.Literal('error'),

@@ -1,6 +1,6 @@
 import type { Member } from '../hub/connection-hub.js'
 import { now } from '../protocol/codec.js'
-import { PRESENCE_TYPE, type AuthMessage, type ClientMessage, type RequestedType, type SubscribableType } from '../protocol/messages.js'
+import { MAX_CAMERA_EVENT_TYPES, PRESENCE_TYPE, type AuthMessage, type ClientMessage, type RequestedType, type SubscribableType } from '../protocol/messages.js'
 import { send, sendError, type SessionContext } from './context.js'
 
 /** Answers one parsed client message (a resume is taken by the resumer before this). */
@@ -21,9 +21,13 @@ export function handleMessage (ctx: SessionContext, member: Member, message: Cli
     case 'subscribe': {
       const { types, presence } = splitPresence(message.event_types)
       const { allowed, forbidden } = withinScope(member, message.camera_ids)
-      const applied = member.subscription.subscribe(types, allowed, ctx.maxCameraIds)
-      if (!applied.ok) {
+      const applied = member.subscription.subscribe(types, allowed, ctx.maxCameraIds, message.camera_event_types, MAX_CAMERA_EVENT_TYPES)
+      if (!applied.ok && applied.filter === 'camera_ids') {
         sendError(ctx, member, 'too_many_cameras', `subscribe refused: it would hold ${applied.wouldHold} camera ids, more than MAX_CAMERA_IDS=${ctx.maxCameraIds} per connection; nothing was changed (you hold ${member.subscription.cameraCount}). Unsubscribe cameras first, or send camera_ids: null for every camera`)
+        return
+      }
+      if (!applied.ok) {
+        sendError(ctx, member, 'too_many_event_types', `subscribe refused: it would hold ${applied.wouldHold} camera event types, more than ${MAX_CAMERA_EVENT_TYPES} per connection; nothing was changed (you hold ${member.subscription.cameraEventTypeCount}). Unsubscribe camera_event_types first, or send camera_event_types: null for every type`)
         return
       }
       if (forbidden.length > 0) sendError(ctx, member, 'forbidden_camera', forbiddenMessage(forbidden))
@@ -32,7 +36,7 @@ export function handleMessage (ctx: SessionContext, member: Member, message: Cli
     }
     case 'unsubscribe': {
       const { types, presence } = splitPresence(message.event_types)
-      member.subscription.unsubscribe(types, message.camera_ids)
+      member.subscription.unsubscribe(types, message.camera_ids, message.camera_event_types)
       if (presence) ctx.presence.unwatch(member)
       break
     }

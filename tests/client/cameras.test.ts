@@ -66,3 +66,22 @@ t.test('the service\'s subscribed answer confirms the filter, or not', async t =
   t.equal(describeFilter({ camera: 'lobby', alertsOnly: true }), 'lobby only · alerts only')
   t.equal(describeFilter(EVERYTHING), 'Every camera · events and alerts')
 })
+
+t.test('an event type filter goes through camera_event_types, combined with the camera filter', async t => {
+  t.same(filterSteps(EVERYTHING, { camera: null, alertsOnly: false, eventType: 'motion' }), [{ method: 'subscribe', eventTypes: [], cameraEventTypes: ['motion'] }])
+  t.same(filterSteps({ camera: 'lobby', alertsOnly: false, eventType: 'motion' }, { camera: 'lobby', alertsOnly: false, eventType: 'face' }), [
+    { method: 'unsubscribe', eventTypes: [], cameraEventTypes: ['motion'] },
+    { method: 'subscribe', eventTypes: [], cameraEventTypes: ['face'] }
+  ], 'switching types never lets another type through')
+  t.same(filterSteps({ camera: 'lobby', alertsOnly: false, eventType: 'motion' }, EVERYTHING), [
+    { method: 'subscribe', eventTypes: [], cameraIds: null },
+    { method: 'subscribe', eventTypes: [], cameraEventTypes: null }
+  ])
+  t.same(filterOfAnswer({ event_types: ['camera_event', 'alert'], camera_ids: ['lobby'], camera_event_types: ['motion'] }), { camera: 'lobby', alertsOnly: false, eventType: 'motion' })
+  t.same(filterOfAnswer({ event_types: ['camera_event', 'alert'], camera_ids: null, camera_event_types: null }), EVERYTHING)
+  t.equal(filterOfAnswer({ event_types: ['camera_event', 'alert'], camera_ids: null, camera_event_types: [] }), null, 'between an unsubscribe and a subscribe')
+  t.notOk(sameFilter(filterOfAnswer({ event_types: ['camera_event', 'alert'], camera_ids: null, camera_event_types: ['face'] }), { camera: null, alertsOnly: false, eventType: 'motion' }))
+  t.ok(sameFilter(filterOfAnswer({ event_types: ['camera_event', 'alert'], camera_ids: null, camera_event_types: ['motion'] }), { camera: null, alertsOnly: false, eventType: 'motion' }))
+  t.equal(describeFilter({ camera: 'lobby', alertsOnly: false, eventType: 'motion_detected' }), 'lobby only · Motion detected events and alerts')
+  t.equal(describeFilter({ camera: null, alertsOnly: true, eventType: 'motion_detected' }), 'Every camera · alerts only (Motion detected events when shown)')
+})

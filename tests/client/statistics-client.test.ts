@@ -333,6 +333,40 @@ t.test('a resume with a camera filter: the replay is filtered like the live stre
   t.same(seen.gaps, [])
 })
 
+t.test('a camera event type filter is re-sent on reconnect and filters the replay and the live stream', async t => {
+  const server = await startServer(t)
+  const gate = await WebSocketGate.start(server.url, t)
+  const client = open(t, { url: gate.url, token: token('alice') })
+  const seen = record(client)
+  const types: string[] = []
+  client.on('camera_event', event => types.push(event.event_type))
+  await reach(client, 'live')
+  const publishType = async (eventType: string): Promise<number> =>
+    (await (await publishEvent(server, { camera_id: 'cam-1', event_type: eventType })).json() as { seq: number }).seq
+  client.subscribe([], undefined, ['face_recognized'])
+  t.match(await next(client, 'subscribed'), { camera_event_types: ['face_recognized'], camera_event_type_count: 1 })
+  const first = next(client, 'camera_event')
+  await publishType('motion')
+  await publishType('face_recognized')
+  t.equal((await first).seq, 2)
+
+  await dropSocket(client, gate)
+  await publishType('face_recognized')
+  await publishType('motion')
+  const resumed = next(client, 'connection_status', m => m.status === 'resumed')
+  const resubscribed = next(client, 'subscribed')
+  gate.unblock()
+  await resumed
+  t.match(await resubscribed, { camera_ids: null, camera_event_types: ['face_recognized'], camera_event_type_count: 1 }, 'the new connection has the type filter again')
+  const live = next(client, 'camera_event', m => m.seq > 3)
+  await publishType('motion')
+  await publishType('face_recognized')
+  t.equal((await live).seq, 6)
+  t.same(seen.seqs, [2, 3, 6], 'only face_recognized events reach the handlers, replayed or live')
+  t.same(types, ['face_recognized', 'face_recognized', 'face_recognized'])
+  t.same(seen.gaps, [])
+})
+
 t.test('more missed than the service keeps: resync_required → a `resync` event and fresh statistics, no gap', async t => {
   const server = await startServer(t, { RESUME_HISTORY: 5, STATS_INTERVAL_MS: 100 })
   const gate = await WebSocketGate.start(server.url, t)

@@ -208,4 +208,52 @@ if (!existsSync(CHROMIUM)) {
     t.equal(await page.locator('#alerts-badge').textContent(), '1')
     t.equal(await critical.count(), 0)
   })
+
+  t.test('clicking an event type filters the feed through subscribe with camera_event_types, with the camera filter; the reset is a keyboard button', async t => {
+    const { server, gate } = await setUp(t)
+    const { page, frames } = await openPage(t, `${gate.url}/?token=${token('viewer')}`)
+    const answered = (from: number, check: (frame: Frame) => boolean): boolean => frames.slice(from).some(frame => frame.type === 'subscribed' && check(frame))
+    const typesSent = (from: number): unknown[] => frames.slice(from).filter(frame => frame.type === 'camera_event').map(frame => `${String(frame.camera_id)}/${String(frame.event_type)}`)
+    await publish(server, 'cam-a', 'motion_detected')
+    await publish(server, 'cam-b', 'face_recognized', { person_name: 'Ann' })
+    const faceRow = page.locator('#breakdown-rows tr[data-type="face_recognized"] button.type-select')
+    await faceRow.waitFor()
+
+    let from = frames.length
+    await faceRow.click()
+    await confirmed(page, 'Every camera · Face recognized events and alerts').waitFor()
+    t.ok(answered(from, frame => JSON.stringify(frame.camera_event_types) === '["face_recognized"]' && frame.camera_event_type_count === 1), 'the service answered subscribed with camera_event_types ["face_recognized"]')
+    t.equal(await faceRow.getAttribute('aria-pressed'), 'true')
+    t.equal(await page.locator('#types-all').getAttribute('aria-pressed'), 'false')
+
+    from = frames.length
+    await publish(server, 'cam-a', 'motion_detected', { label: 'not for this feed' })
+    await publish(server, 'cam-b', 'face_recognized', { person_name: 'marker-1' })
+    await feedItem(page, 'marker-1').waitFor()
+    t.same(typesSent(from), ['cam-b/face_recognized'], 'the service sent the face_recognized event only')
+    t.equal(await feedItem(page, 'not for this feed').count(), 0)
+
+    // A camera on top of the type: both filters in one subscription.
+    await camera(page, 'cam-a').waitFor()
+    from = frames.length
+    await camera(page, 'cam-a').locator('button').click()
+    await confirmed(page, 'cam-a only · Face recognized events and alerts').waitFor()
+    t.ok(answered(from, frame => JSON.stringify(frame.camera_ids) === '["cam-a"]' && JSON.stringify(frame.camera_event_types) === '["face_recognized"]'), 'confirmed with both filters')
+    from = frames.length
+    await publish(server, 'cam-b', 'face_recognized', { person_name: 'other camera' })
+    await publish(server, 'cam-a', 'motion_detected', { label: 'other type' })
+    await publish(server, 'cam-a', 'face_recognized', { person_name: 'marker-2' })
+    await feedItem(page, 'marker-2').waitFor()
+    t.same(typesSent(from), ['cam-a/face_recognized'], 'only cam-a\'s face_recognized events')
+
+    // The reset, from the keyboard: every type again, the camera filter stays.
+    from = frames.length
+    await page.locator('#types-all').focus()
+    await page.keyboard.press('Enter')
+    await confirmed(page, 'cam-a only · events and alerts').waitFor()
+    t.ok(answered(from, frame => frame.camera_event_types === null && JSON.stringify(frame.camera_ids) === '["cam-a"]'), 'camera_event_types null, camera_ids kept')
+    t.equal(await faceRow.getAttribute('aria-pressed'), 'false')
+    await publish(server, 'cam-a', 'motion_detected', { label: 'every type again' })
+    await feedItem(page, 'every type again').waitFor()
+  })
 }

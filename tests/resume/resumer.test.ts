@@ -319,3 +319,16 @@ t.test('a forgotten connection is no longer waited for', async t => {
   t.equal(member.gate, null)
   t.equal(resumer.offer(member, { type: 'resume', last_seq: 0 }), 'late')
 })
+
+t.test('a replay follows the connection\'s camera event type filter; alerts pass it', async t => {
+  const { resumer, join, publish } = setup(t)
+  await publish(1)
+  await publish(1, { ...event, event_type: 'face_recognized' })
+  await publish(1, alertFor('alice'))
+  const { member, connection } = join()
+  member.subscription.subscribe([], undefined, undefined, ['face_recognized'])
+  resumer.open(member, 0)
+  await waitFor(resumed(connection), 'the resume')
+  t.same(connection.summary, [2, 3, 'resumed'])
+  t.match(connection.received.at(-1), { replayed: 2 })
+})

@@ -48,6 +48,7 @@ export const ERROR_CODE_NOTES: Record<ErrorCode, string> = {
   invalid_token: 'An `auth` token was refused (invalid, another `sub` or other `cameras`); the current token stays in force until it expires.',
   resume_not_allowed: '`resume` came after other messages; it must be the first message.',
   too_many_cameras: 'The `subscribe` would hold more than MAX_CAMERA_IDS camera ids; nothing was changed.',
+  too_many_event_types: 'The `subscribe` would hold more than 64 camera event types (`camera_event_types`); nothing was changed. Unsubscribe some, or send `null` for every type.',
   forbidden_camera: 'Some `camera_ids` are not admitted by the token\'s `cameras` claim; they were left out, the rest applied.',
   forbidden: '`presence` or `get_online_users` needs the admin or presence role.',
   unavailable: 'Who is online could not be read (shared state unreachable); ask again later.'

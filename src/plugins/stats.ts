@@ -3,6 +3,7 @@ import { Counter, Gauge } from 'prom-client'
 import type { StatisticsShare } from '../backplane/backplane.js'
 import { StatisticsCollector, type Snapshot, type StatisticsSource } from '../stats/collector.js'
 import { LiveConnectionCounts } from '../stats/live-counts.js'
+import { markOneOff } from '../protocol/one-off-frames.js'
 import type { CameraScope } from '../protocol/camera-scope.js'
 import { StaleCameraMarks } from '../stats/sources/camera-staleness.js'
 import { UpstreamStatistics } from '../stats/sources/upstream.js'
@@ -65,7 +66,10 @@ export default fp<{ sources?: StatisticsSource[] }>(async function statsPlugin (
   app.decorate('statisticsViews', views)
   app.decorate('latestStatisticsFrame', (scope: CameraScope) => {
     const frame = views.frameFor(scope)
-    return frame === null ? null : live.current(frame)
+    if (frame === null) return null
+    // A greeting brought up to date for this connection is its own; it goes uncompressed.
+    const current = live.current(frame)
+    return current === frame ? frame : markOneOff(current)
   })
   app.decorate('latestStatistics', async (scope: CameraScope) => await views.snapshotFor(scope))
 

@@ -1,4 +1,3 @@
-import { encode } from '../protocol/codec.js'
 import type { StatisticsUpdateMessage } from '../protocol/messages.js'
 
 /** This instance's open connections and distinct users (the connection hub). */
@@ -32,7 +31,8 @@ export class LiveConnectionCounts {
   /** Counts taken when a gathering started, for the snapshot it produced. */
   readonly #gathered = new WeakMap<object, Counts>()
   /** Each frame parsed once (frames are shared by every connection of a scope). */
-  readonly #parsed = new WeakMap<Buffer, StatisticsUpdateMessage | null>()
+  readonly #templates = new WeakMap<Buffer, Template | null>()
+  #last: { frame: Buffer, c: number, u: number, out: Buffer } | null = null
 
   constructor (local: LocalCounts) {
     this.#local = local
@@ -63,22 +63,47 @@ export class LiveConnectionCounts {
     const connections = now.connections - this.#base.connections
     const users = now.users - this.#base.users
     if (connections === 0 && users === 0) return frame
-    let message = this.#parsed.get(frame)
-    if (message === undefined) {
-      message = parse(frame)
-      this.#parsed.set(frame, message)
+    let template = this.#templates.get(frame)
+    if (template === undefined) {
+      template = templateOf(frame)
+      this.#templates.set(frame, template)
     }
-    const data = message?.data
-    if (typeof data?.total_connections !== 'number' || typeof data.total_users !== 'number') return frame
-    return encode({
-      ...message!,
-      data: {
-        ...data,
-        total_connections: Math.max(0, data.total_connections + connections),
-        total_users: Math.max(0, data.total_users + users)
-      }
-    })
+    if (template === null) return frame
+    const c = Math.max(0, template.connections + connections)
+    const u = Math.max(0, template.users + users)
+    // A handshake storm asks for the same counts more than once between changes.
+    const last = this.#last
+    if (last !== null && last.frame === frame && last.c === c && last.u === u) return last.out
+    const out = Buffer.from(template.parts[0] + c + template.parts[1] + u + template.parts[2])
+    this.#last = { frame, c, u, out }
+    return out
   }
+}
+
+/**
+ * A statistics frame split around its two counts, so that a frame with other
+ * counts is two string joins and one copy instead of a parse and a
+ * stringify of the whole snapshot.
+ */
+interface Template {
+  readonly parts: readonly [string, string, string]
+  readonly connections: number
+  readonly users: number
+}
+
+const CONNECTIONS_MARK = JSON.stringify('\u0000total_connections')
+const USERS_MARK = JSON.stringify('\u0000total_users')
+
+function templateOf (frame: Buffer): Template | null {
+  const message = parse(frame)
+  const data = message?.data
+  if (typeof data?.total_connections !== 'number' || typeof data.total_users !== 'number') return null
+  const text = JSON.stringify({ ...message, data: { ...data, total_connections: '\u0000total_connections', total_users: '\u0000total_users' } })
+  const [before, rest, ...extra] = text.split(CONNECTIONS_MARK)
+  if (rest === undefined || extra.length > 0) return null
+  const [middle, after, ...more] = rest.split(USERS_MARK)
+  if (after === undefined || more.length > 0) return null
+  return { parts: [before, middle, after], connections: data.total_connections, users: data.total_users }
 }
 
 function parse (frame: Buffer): StatisticsUpdateMessage | null {

@@ -6,6 +6,7 @@ import { DEFAULT_LIMITS, newCounters, OutboundQueue, type OutboundCounters, type
 import type { FrameCompressor } from './deflate.js'
 import { frameText } from './frame.js'
 import { compressorOf } from './permessage-deflate.js'
+import { isOneOff } from '../protocol/one-off-frames.js'
 
 /** Where a connection's outbound queue gets its limits and counts. */
 export interface OutboundOptions {
@@ -57,7 +58,8 @@ export class WsConnection implements Connection, Sink {
 
   send (frame: Buffer): void {
     if (this.#socket.readyState !== WebSocket.OPEN) return
-    this.#queue.push(this.#compressor?.wireOfPayload(frame) ?? frameText(frame), false)
+    const compressed = this.#compressor === null || isOneOff(frame) ? null : this.#compressor.wireOfPayload(frame)
+    this.#queue.push(compressed ?? frameText(frame), false)
   }
 
   sendShared (frame: OutboundFrame): void {

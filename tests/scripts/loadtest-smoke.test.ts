@@ -55,7 +55,7 @@ t.test('connections refused by the connect rate limit fail the run and name the 
   const server = await startServer(t, { WS_CONNECT_RATE_LIMIT: 4 })
   const failed = await runFailing(t, ['--url', server.wsUrl, '--connections', '10', '--ramp', '100', '--duration', '1', '--publish-rate', '2', '--secret', TEST_SECRET])
   t.equal(failed.code, 1)
-  t.match(failed.stdout, /connections opened \/ failed\s+4 \/ 6 \(HTTP 429: 6\)/)
+  t.match(failed.stdout, /connections opened \/ failed\s+4 \/ 6 \(HTTP 429 PUSH_RATE_LIMITED: 6\)/)
   t.match(failed.stdout, /hint: 6 × HTTP 429 at the handshake: .*raise WS_CONNECT_RATE_LIMIT_PER_MINUTE \(formerly WS_CONNECT_RATE_LIMIT\) to at least 10/)
   t.match(failed.stdout, /^loadtest: FAIL \(6 connections failed or were closed by the service \(--max-failed 0\)\)$/m)
   await waitFor(() => server.app.hub.size === 0, 'the sockets to close')

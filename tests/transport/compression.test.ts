@@ -79,20 +79,25 @@ t.test('compressed and plain sockets receive every message, with the same seqs a
   t.notOk(rawPlain.frames.some(frame => frame.compressed), 'the other got none')
 })
 
-t.test('the resume replay and the first statistics use the shared compressed frames', async t => {
+t.test('the resume replay uses the shared compressed frames; the first statistics, counted for the new connection, go plain and are never deflated per connection', async t => {
   const server = await startServer(t, { COMPRESSION_MIN_BYTES: 100 })
   const seqs = [await publish(server, bigData(1)), await publish(server, bigData(2))]
   const first = await RawClient.open(t, server.port, `/api/ws/statistics?token=${token('r1')}&last_seq=0`)
   await waitFor(() => events(first.messages).length === 2, 'the replay')
   t.same(events(first.messages).map(message => message.seq), seqs)
   const statistics = first.frames.find(frame => frame.text.startsWith('{"type":"statistics_update"'))
-  t.equal(statistics?.compressed, true, 'the statistics snapshot went compressed')
+  // The greeting counts the connection it is sent to, so it is built for that connection alone.
+  t.equal(statistics?.compressed, false, 'the statistics greeting went plain')
+  t.equal((JSON.parse(statistics!.text) as { data: { total_connections: number } }).data.total_connections, 1, 'it counts its own connection')
   t.ok(first.frames.filter(frame => frame.text.startsWith('{"type":"camera_event"')).every(frame => frame.compressed), 'the replayed events went compressed')
   const built = server.app.compressor!.stats.messages
   const second = await RawClient.open(t, server.port, `/api/ws/statistics?token=${token('r2')}&last_seq=0`)
   await waitFor(() => events(second.messages).length === 2, 'the second replay')
   t.same(events(second.messages), events(first.messages))
-  t.ok(server.app.compressor!.stats.messages - built <= 1, 'the replayed events and the snapshot were not deflated again (only the new connection_status may be)')
+  t.ok(server.app.compressor!.stats.messages - built <= 1, 'the replayed events were not deflated again, nor the greeting (only the new connection_status may be)')
+  const secondStatistics = second.frames.find(frame => frame.text.startsWith('{"type":"statistics_update"'))
+  t.equal(secondStatistics?.compressed, false, 'the second greeting went plain too')
+  t.equal((JSON.parse(secondStatistics!.text) as { data: { total_connections: number } }).data.total_connections, 2, 'and counts both connections')
 })
 
 t.test('compressed client messages are read, whole or in fragments', async t => {

@@ -46,12 +46,13 @@ t.test('commands that time out behind a queue while Redis keeps answering do not
   let closes = 0
   client.on('close', () => { closes++ })
 
-  // 1,000 commands of 1 ms each, sent at once: Redis reads a few dozen per
-  // turn and answers them, so replies keep arriving while the last ones wait
-  // longer than the command timeout behind the first ones.
+  // 3,000 commands of at least 1 ms each, sent at once: Redis reads a few
+  // dozen per turn and answers them, so replies keep arriving while the last
+  // ones wait longer than the command timeout (2 s) behind the first ones,
+  // however fast the machine is.
   const busy = "local t0 = redis.call('TIME') local s = t0[1] * 1000 + t0[2] / 1000 repeat local t = redis.call('TIME') until t[1] * 1000 + t[2] / 1000 - s >= 1 return 1"
   let timedOut = 0
-  await Promise.all(Array.from({ length: 1000 }, async () => {
+  await Promise.all(Array.from({ length: 3000 }, async () => {
     await client.eval(busy, 0).catch((err: unknown) => {
       if ((err as Error).message === 'Command timed out') timedOut++
       dropIfHung(client, err)

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { TEST_SECRET } from '../helper.js'
 
 interface Run { code: number | null, stdout: string, stderr: string }
@@ -108,4 +108,21 @@ t.test('npm run token refuses a lifetime that would be expired at once', async t
   t.equal(ok.code, 0, ok.stderr)
   const claims = JSON.parse(Buffer.from(ok.stdout.trim().split('.')[1], 'base64url').toString()) as { iat: number, exp: number }
   t.equal(claims.exp - claims.iat, 90, 'a valid lifetime is still signed')
+})
+
+t.test('the cluster load test recipe prints its usage, and refuses arguments and bad numbers with one line', async t => {
+  const run = (args: string[], env: Record<string, string> = {}) => spawnSync('bash', ['scripts/cluster-loadtest.sh', ...args], { encoding: 'utf8', env: { ...process.env, ...env } })
+  const help = run(['--help'])
+  t.equal(help.status, 0)
+  t.match(help.stdout, /100,000 sockets/)
+  for (const [args, env, pattern] of [
+    [['--bogus'], {}, /takes no arguments .*got "--bogus"/],
+    [[], { CONNECTIONS: 'abc' }, /CONNECTIONS must be a whole number, got "abc"/]
+  ] as const) {
+    const result = run([...args], { ...env })
+    t.equal(result.status, 2, `${args.join(' ')} ${JSON.stringify(env)}: exit 2`)
+    t.equal(result.stdout, '')
+    t.equal(result.stderr.trim().split('\n').length, 1, 'one line')
+    t.match(result.stderr, pattern)
+  }
 })

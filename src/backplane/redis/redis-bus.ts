@@ -2,13 +2,13 @@ import type { Redis } from 'ioredis'
 import { Channels, Keys } from './keys.js'
 import { dropIfHung } from './redis-client.js'
 import { historySinceScript, publishScript } from './scripts.js'
-import { parsePayload } from '../../protocol/frame-cache.js'
+import { parsePayload, rememberFrame } from '../../protocol/frame-cache.js'
 import { utcDay } from '../../stats/sources/events.js'
 import { minuteOf } from '../../stats/sources/minute-series.js'
 import { MAX_TRACKED_CAMERAS } from '../../stats/sources/camera-views.js'
 import type { SequencedMessage } from '../../protocol/messages.js'
 import { PublishUnavailableError, PublishUnconfirmedError } from '../errors.js'
-import { deliverToAll, splitAroundSeq, type Bus, type BusHandler, type Draft, type Publication } from '../../bus/bus.js'
+import { deliverToAll, splitAroundSeq, withSeq, type Bus, type BusHandler, type Draft, type Publication } from '../../bus/bus.js'
 
 export { splitAroundSeq }
 
@@ -39,6 +39,14 @@ const NOT_WRITTEN = 'Stream isn\'t writeable'
  * hands each message to its handlers exactly once, in seq order: duplicates
  * and older messages are dropped, and messages missed while this instance's
  * subscription was down are read back from the history before newer ones.
+ *
+ * The publishing instance does not wait for its own message to come back
+ * on the channel: when the script's reply says it is the very next seq, it
+ * hands it to its handlers at once (the channel copy is then a duplicate and
+ * dropped). The reply arrives before that copy, on a connection the event
+ * loop is already reading, so the publisher's own connections get the
+ * message about a Redis hop sooner; a reply that would skip a seq still
+ * waits for the channel, so nothing is reordered.
  *
  * `seq` never goes backwards: the instance remembers the highest seq it has
  * seen and the script raises the counter to it first, so a Redis that
@@ -142,8 +150,15 @@ export class RedisBus implements Bus {
       throw new PublishUnconfirmedError(err)
     }
     const seq = Number(reply[0])
+    const replayed = Number(reply[1]) === 1
     if (seq > this.#highest) this.#highest = seq
-    return { seq, replayed: Number(reply[1]) === 1 }
+    // The script built the channel payload as head + seq + tail: the same bytes, no need to wait for them.
+    if (!replayed && seq === this.#delivered + 1) {
+      const message = withSeq(draft, seq)
+      rememberFrame(message, Buffer.from(head + String(seq) + tail))
+      this.#deliver(message)
+    }
+    return { seq, replayed }
   }
 
   onMessage (handler: BusHandler): () => void {
@@ -186,6 +201,8 @@ export class RedisBus implements Bus {
       } catch (err) {
         this.#logger.warn({ err, seq: message.seq }, 'could not read missed messages back from the Redis history; continuing with newer ones')
       }
+      // This instance's own publish may have been delivered from its reply meanwhile.
+      if (message.seq <= this.#delivered) return
     }
     this.#deliver(message)
   }

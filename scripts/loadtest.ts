@@ -44,6 +44,8 @@ const MAX_CONNECTIONS = 100_000
 const MAX_DURATION_S = 3600
 // Overridable only to try the spreading with few sockets.
 const PER_PROCESS = Number(process.env.LOADTEST_PER_PROCESS ?? 18_000)
+/** LOADTEST_CPU_PROF_DIR=dir writes a CPU profile of every client process, to tell the clients' cost from the service's. */
+const PROFILE_ARGS = process.env.LOADTEST_CPU_PROF_DIR === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', process.env.LOADTEST_CPU_PROF_DIR]
 const PER_ADDRESS = Number(process.env.LOADTEST_PER_ADDRESS ?? 25_000)
 
 const values = parseCli({
@@ -159,18 +161,27 @@ await Promise.all(Array.from({ length: values['token-cmd'] === undefined ? 1 : 8
 }))
 
 // Addresses first (≤ PER_ADDRESS each), then processes (≤ PER_PROCESS each).
-const addresses = Array.from({ length: addressCount }, (_, i) => addressCount === 1 && !host.startsWith('127.') ? '' : `127.0.0.${i + 1}`)
+// From 127.0.0.2 on: the source ports chosen below must not meet the ephemeral
+// ports other programs (and the service's own Redis clients) use on 127.0.0.1.
+const addresses = Array.from({ length: addressCount }, (_, i) => addressCount === 1 && !host.startsWith('127.') ? '' : `127.0.0.${i + 2}`)
 const workerCount = Math.ceil(connections / PER_PROCESS)
 const plans: Assignment[][] = Array.from({ length: workerCount }, () => [])
 let remaining = connections
 let address = 0
 let addressLeft = PER_ADDRESS
+// Each local address gets a block of source ports that avoids the target's port
+// (a service listening on every address holds it on ours too).
+const targetPort = Number(wsUrl.port || (wsUrl.protocol === 'wss:' ? 443 : 80))
+const PORT_BASE = targetPort < 20_000 || targetPort >= 20_000 + PER_ADDRESS
+  ? 20_000
+  : targetPort + 1 + PER_ADDRESS <= 65_536 ? targetPort + 1 : targetPort - PER_ADDRESS
+const localPorts = host.startsWith('127.') && PER_ADDRESS <= 45_000
 for (let w = 0; w < workerCount; w++) {
   let room = Math.min(PER_PROCESS, Math.ceil(remaining / (workerCount - w)))
   remaining -= room
   while (room > 0) {
     const take = Math.min(room, addressLeft)
-    plans[w].push({ count: take, localAddress: addresses[address] })
+    plans[w].push({ count: take, localAddress: addresses[address], firstPort: localPorts ? PORT_BASE + PER_ADDRESS - addressLeft : 0 })
     room -= take
     addressLeft -= take
     if (addressLeft === 0) { address++; addressLeft = PER_ADDRESS }
@@ -185,14 +196,14 @@ const progress = new Map<ChildProcess, WorkerProgress>()
 const reports = new Map<ChildProcess, WorkerReport>()
 let offset = 0
 const workers = plans.map(plan => {
-  const child = fork(join(here, 'loadtest', 'worker.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child = fork(join(here, 'loadtest', 'worker.ts'), [], { execArgv: ['--import', 'tsx', ...PROFILE_ARGS], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   child.on('message', (message: FromWorker) => {
     if (message.ev === 'progress') progress.set(child, message)
     else reports.set(child, message)
   })
   const count = plan.reduce((sum, a) => sum + a.count, 0)
   const command: ToWorker = { cmd: 'start', url: wsUrl.toString(), tokens, offset, assignments: plan.map(a => ({ ...a, localAddress: a.localAddress || '127.0.0.1' })), ramp: ramp * count / connections, runId }
-  if (!host.startsWith('127.')) for (const a of command.assignments) a.localAddress = ''
+  if (!host.startsWith('127.')) for (const a of command.assignments) { a.localAddress = ''; a.firstPort = 0 }
   offset += count
   child.send(command)
   return child

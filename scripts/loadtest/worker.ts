@@ -28,9 +28,9 @@ let runId = ''
 // decides when to stop, so the worker can still report what it measured.
 process.on('SIGINT', () => {})
 
-function open (url: string, token: string, localAddress: string): void {
+function open (url: string, token: string, localAddress: string, localPort: number): void {
   const started = performance.now()
-  const socket = new WebSocket(`${url}${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`, { perMessageDeflate: false, localAddress })
+  const socket = new WebSocket(`${url}${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`, { perMessageDeflate: false, localAddress, ...(localPort > 0 ? { localPort } : {}) })
   let isOpen = false
   let refused = false
   let gotFirst = false
@@ -105,15 +105,17 @@ function open (url: string, token: string, localAddress: string): void {
 
 function start (command: Extract<ToWorker, { cmd: 'start' }>): void {
   runId = command.runId
-  const plan: string[] = []
-  for (const assignment of command.assignments) for (let i = 0; i < assignment.count; i++) plan.push(assignment.localAddress)
+  const plan: Array<[address: string, port: number]> = []
+  for (const assignment of command.assignments) {
+    for (let i = 0; i < assignment.count; i++) plan.push([assignment.localAddress, assignment.firstPort > 0 ? assignment.firstPort + i : 0])
+  }
   let next = 0
   const began = performance.now()
   const tick = (): void => {
     if (stopping) return
     const due = Math.min(plan.length, Math.floor((performance.now() - began) * command.ramp / 1000) + 1)
     while (next < due) {
-      open(command.url, command.tokens[(command.offset + next) % command.tokens.length], plan[next])
+      open(command.url, command.tokens[(command.offset + next) % command.tokens.length], plan[next][0], plan[next][1])
       next++
     }
     if (next < plan.length) setTimeout(tick, 10)

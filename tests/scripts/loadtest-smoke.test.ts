@@ -81,10 +81,9 @@ t.test('a service at MAX_SOCKETS: the run fails and says to raise MAX_SOCKETS', 
 })
 
 t.test('when no connection opens it fails at once instead of waiting out --duration', async t => {
-  const server = await startServer(t, { WS_CONNECT_RATE_LIMIT: 1 })
-  // The first handshake takes the one allowed; this run gets none.
-  const first = await connect(server, t)
-  first.ws.close()
+  // The one socket this service holds is taken; every handshake of the run gets 503.
+  const server = await startServer(t, { MAX_SOCKETS: 1 })
+  await connect(server, t)
   const failed = await runFailing(t, ['--url', server.wsUrl, '--connections', '3', '--ramp', '100', '--duration', '3600', '--secret', TEST_SECRET, '--max-failed', '10'])
   t.equal(failed.code, 1)
   t.match(failed.stdout, /loadtest: FAIL \(no connection opened of 3\)/)

@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs'
 import t from 'tap'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { publishEvent, startServer, token, type Server } from '../helper.js'
 import { WebSocketGate } from '../client/websocket-gate.js'
+import { STRICT_CSP, withChromium, type TestLike } from './browser.js'
 
 /**
  * The dashboard's alerts panel in headless Chromium (Debian's package)
@@ -10,14 +10,9 @@ import { WebSocketGate } from '../client/websocket-gate.js'
  * away while HTTP keeps working.
  */
 
-const CHROMIUM = '/usr/bin/chromium'
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-
-interface TestLike { teardown (fn: () => unknown): void, fail (message: string): unknown }
-
 async function setUp (t: TestLike): Promise<{ server: Server, gate: WebSocketGate }> {
   const server = await startServer(t, { STATS_INTERVAL_MS: 100, RATE_LIMIT_MAX: 0 })
-  const gate = await WebSocketGate.start(server.url, t, { 'content-security-policy': CSP })
+  const gate = await WebSocketGate.start(server.url, t, { 'content-security-policy': STRICT_CSP })
   return { server, gate }
 }
 
@@ -33,32 +28,8 @@ async function publishAlert (server: Server, level: string, message: string): Pr
 const alertItems = (page: Page) => page.locator('#alerts .alert-item')
 const badgeCount = (page: Page, count: number) => page.locator(`#alerts-badge[data-count="${count}"]`)
 
-if (!existsSync(CHROMIUM)) {
-  const message = `headless Chromium not found at ${CHROMIUM}: install it with \`apt-get install chromium\` to run the browser tests`
-  if (process.env.CI === 'true') t.fail(message)
-  else t.plan(0, `skipped: ${message}`)
-} else {
-  let browser: Browser
-  t.before(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-quic'] })
-  })
-  t.teardown(async () => { await browser?.close() })
-
-  async function openPage (t: TestLike, url: string): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
-    t.teardown(async () => { await context.close() })
-    const page = await context.newPage()
-    page.on('pageerror', err => { t.fail(`script error in the page: ${err.message}`) })
-    page.on('console', message => {
-      if (/Content Security Policy|Refused to/i.test(message.text())) t.fail(`policy violation: ${message.text()}`)
-    })
-    await page.addInitScript(() => {
-      window.__dashboardClientOptions = { backoffBaseMs: 50, backoffMaxMs: 200, pollIntervalMs: 200 }
-    })
-    await page.goto(url)
-    await page.locator('#status[data-status="live"]').waitFor()
-    return page
-  }
+withChromium(chromium => {
+  const openPage = async (t: TestLike, url: string): Promise<Page> => await chromium.openDashboard(t, url, { fastClient: true })
 
   t.test('alerts stay, newest first, with their level; critical ones stand out; dismissing lowers the badge', async t => {
     const { server, gate } = await setUp(t)
@@ -131,4 +102,4 @@ if (!existsSync(CHROMIUM)) {
     await page.locator('#status[data-status="live"]').waitFor()
     t.equal(await sound.getAttribute('aria-pressed'), 'false', 'muted again after a reload')
   })
-}
+})

@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs'
 import t from 'tap'
-import { chromium, type Browser } from 'playwright-core'
 import { startServer } from '../helper.js'
+import { withChromium } from './browser.js'
 
 /**
  * Swagger UI at /docs in headless Chromium (Debian's package), straight
@@ -9,29 +8,11 @@ import { startServer } from '../helper.js'
  * the page must run under it with files from this host only.
  */
 
-const CHROMIUM = '/usr/bin/chromium'
-
-if (!existsSync(CHROMIUM)) {
-  const message = `headless Chromium not found at ${CHROMIUM}: install it with \`apt-get install chromium\` to run the browser tests`
-  if (process.env.CI === 'true') t.fail(message)
-  else t.plan(0, `skipped: ${message}`)
-} else {
-  let browser: Browser
-  t.before(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-quic'] })
-  })
-  t.teardown(async () => { await browser?.close() })
-
+withChromium(chromium => {
   t.test('/docs lists the operations under the service\'s CSP, loading nothing from other hosts', async t => {
     const server = await startServer(t)
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
-    t.teardown(async () => { await context.close() })
-    const page = await context.newPage()
+    const page = await chromium.newPage(t)
     const foreign: string[] = []
-    page.on('pageerror', err => { t.fail(`script error in the page: ${err.message}`) })
-    page.on('console', message => {
-      if (/Content Security Policy|Refused to/i.test(message.text())) t.fail(`policy violation: ${message.text()}`)
-    })
     page.on('request', request => {
       if (!request.url().startsWith(server.url) && !request.url().startsWith('data:')) foreign.push(request.url())
     })
@@ -57,4 +38,4 @@ if (!existsSync(CHROMIUM)) {
     await page.locator('.responses-table .response[data-code="401"]').first().waitFor()
     t.same(foreign, [], 'nothing was fetched from another host')
   })
-}
+})

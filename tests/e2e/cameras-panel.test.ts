@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs'
 import t from 'tap'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { publishEvent, startServer, token, waitFor, type Server } from '../helper.js'
 import { WebSocketGate } from '../client/websocket-gate.js'
+import { STRICT_CSP, withChromium, type TestLike } from './browser.js'
 
 /**
  * The dashboard's Cameras panel, its feed filter and the events-by-type
@@ -11,17 +11,13 @@ import { WebSocketGate } from '../client/websocket-gate.js'
  * filter is checked where it acts: in the frames the service sends.
  */
 
-const CHROMIUM = '/usr/bin/chromium'
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 const STALE_MS = 3000
-
-interface TestLike { teardown (fn: () => unknown): void, fail (message: string): unknown }
 
 type Frame = Record<string, unknown>
 
 async function setUp (t: TestLike): Promise<{ server: Server, gate: WebSocketGate }> {
   const server = await startServer(t, { STATS_INTERVAL_MS: 100, CAMERA_STALE_MS: STALE_MS, RATE_LIMIT_MAX: 0 })
-  const gate = await WebSocketGate.start(server.url, t, { 'content-security-policy': CSP })
+  const gate = await WebSocketGate.start(server.url, t, { 'content-security-policy': STRICT_CSP })
   return { server, gate }
 }
 
@@ -44,34 +40,15 @@ const feedItem = (page: Page, text: string) => page.locator('#feed .feed-item', 
 const confirmed = (page: Page, text: string) => page.locator('#feed-filter[data-confirmed="true"]', { hasText: text })
 const badgeCount = (page: Page, count: number) => page.locator(`#alerts-badge[data-count="${count}"]`)
 
-if (!existsSync(CHROMIUM)) {
-  const message = `headless Chromium not found at ${CHROMIUM}: install it with \`apt-get install chromium\` to run the browser tests`
-  if (process.env.CI === 'true') t.fail(message)
-  else t.plan(0, `skipped: ${message}`)
-} else {
-  let browser: Browser
-  t.before(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-quic'] })
-  })
-  t.teardown(async () => { await browser?.close() })
-
+withChromium(chromium => {
   /** Opens the dashboard; `frames` collects every message the service sends it, on every socket. */
   async function openPage (t: TestLike, url: string): Promise<{ page: Page, frames: Frame[] }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
-    t.teardown(async () => { await context.close() })
-    const page = await context.newPage()
+    const page = await chromium.newPage(t, { fastClient: true })
     const frames: Frame[] = []
     page.on('websocket', socket => {
       socket.on('framereceived', ({ payload }) => {
         if (typeof payload === 'string') frames.push(JSON.parse(payload) as Frame)
       })
-    })
-    page.on('pageerror', err => { t.fail(`script error in the page: ${err.message}`) })
-    page.on('console', message => {
-      if (/Content Security Policy|Refused to/i.test(message.text())) t.fail(`policy violation: ${message.text()}`)
-    })
-    await page.addInitScript(() => {
-      window.__dashboardClientOptions = { backoffBaseMs: 50, backoffMaxMs: 200, pollIntervalMs: 200 }
     })
     await page.goto(url)
     await page.locator('#status[data-status="live"]').waitFor()
@@ -256,4 +233,4 @@ if (!existsSync(CHROMIUM)) {
     await publish(server, 'cam-a', 'motion_detected', { label: 'every type again' })
     await feedItem(page, 'every type again').waitFor()
   })
-}
+})

@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs'
 import t from 'tap'
-import { chromium, type Browser } from 'playwright-core'
 import { Client, publishEvent, startServer, token } from '../helper.js'
+import { withChromium } from './browser.js'
 
 /**
  * permessage-deflate with a real browser: headless Chromium (Debian's
@@ -9,8 +8,6 @@ import { Client, publishEvent, startServer, token } from '../helper.js'
  * the service builds once for every socket, and its own compressed
  * messages are read.
  */
-
-const CHROMIUM = '/usr/bin/chromium'
 
 declare global {
   interface Window { received: Array<Record<string, unknown>>, socketClosed: number | null }
@@ -22,25 +19,13 @@ function bigData (n: number): Record<string, unknown> {
   return { n, cameras }
 }
 
-if (!existsSync(CHROMIUM)) {
-  const message = `headless Chromium not found at ${CHROMIUM}: install it with \`apt-get install chromium\` to run the browser tests`
-  if (process.env.CI === 'true') t.fail(message)
-  else t.plan(0, `skipped: ${message}`)
-} else {
-  let browser: Browser
-  t.before(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-quic'] })
-  })
-  t.teardown(async () => { await browser?.close() })
-
+withChromium(chromium => {
   t.test('Chromium negotiates permessage-deflate, decodes the shared compressed frames and sends compressed messages', async t => {
     const server = await startServer(t, { COMPRESSION_MIN_BYTES: 64 })
-    const context = await browser.newContext()
-    t.teardown(async () => { await context.close() })
-    const page = await context.newPage()
-    page.on('pageerror', err => { t.fail(`script error in the page: ${err.message}`) })
+    // Playwright's own default viewport; a JSON page has no policy to break.
+    const page = await chromium.newPage(t, { context: {}, checkPolicy: false })
     // The handshake response as the browser saw it.
-    const cdp = await context.newCDPSession(page)
+    const cdp = await page.context().newCDPSession(page)
     await cdp.send('Network.enable')
     const handshake = new Promise<Record<string, string>>(resolve => {
       cdp.on('Network.webSocketHandshakeResponseReceived', event => { resolve(event.response.headers as Record<string, string>) })
@@ -77,4 +62,4 @@ if (!existsSync(CHROMIUM)) {
     t.equal(server.app.compressor!.stats.messages - before, 3, 'three compressed frames were built, one per message')
     t.equal(await page.evaluate(() => window.socketClosed), null, 'the browser socket is still open')
   })
-}
+})

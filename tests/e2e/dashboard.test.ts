@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { publishEvent, startServer, token, type Server } from '../helper.js'
 import { WebSocketGate } from '../client/websocket-gate.js'
+import { STRICT_CSP, withChromium, type TestLike } from './browser.js'
 
 /**
  * The dashboard in headless Chromium (Debian's package, never a downloaded
@@ -11,52 +12,24 @@ import { WebSocketGate } from '../client/websocket-gate.js'
  * WebSocket endpoint away while HTTP keeps working.
  */
 
-const CHROMIUM = '/usr/bin/chromium'
 const OUTPUT = join(import.meta.dirname, 'output')
-/** The strictest policy the page must live with: nothing inline, nothing from elsewhere. */
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 
 interface Setup { server: Server, gate: WebSocketGate }
-interface TestLike { teardown (fn: () => unknown): void, fail (message: string): unknown }
 
 async function setUp (t: TestLike, overrides: Parameters<typeof startServer>[1] = {}): Promise<Setup> {
   const server = await startServer(t, { STATS_INTERVAL_MS: 100, RATE_LIMIT_MAX: 0, ...overrides })
-  const gate = await WebSocketGate.start(server.url, t, { 'content-security-policy': CSP })
+  const gate = await WebSocketGate.start(server.url, t, { 'content-security-policy': STRICT_CSP })
   return { server, gate }
-}
-
-/** A page that fails the test on any script error or policy violation. */
-async function openPage (t: TestLike, browser: Browser, viewport = { width: 1280, height: 900 }): Promise<Page> {
-  const context = await browser.newContext({ viewport })
-  t.teardown(async () => { await context.close() })
-  const page = await context.newPage()
-  page.on('pageerror', err => { t.fail(`script error in the page: ${err.message}`) })
-  page.on('console', message => {
-    if (/Content Security Policy|Refused to/i.test(message.text())) t.fail(`policy violation: ${message.text()}`)
-  })
-  return page
 }
 
 const badge = (page: Page, status: string) => page.locator(`#status[data-status="${status}"]`)
 
-if (!existsSync(CHROMIUM)) {
-  const message = `headless Chromium not found at ${CHROMIUM}: install it with \`apt-get install chromium\` to run the browser tests`
-  if (process.env.CI === 'true') t.fail(message)
-  else t.plan(0, `skipped: ${message}`)
-} else {
-  let browser: Browser
-  t.before(async () => {
-    mkdirSync(OUTPUT, { recursive: true })
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
-    })
-  })
-  t.teardown(async () => { await browser?.close() })
+withChromium(chromium => {
+  mkdirSync(OUTPUT, { recursive: true })
 
   t.test('loads, goes Live, shows a posted camera event within a second, and counts it', async t => {
     const { server, gate } = await setUp(t)
-    const page = await openPage(t, browser)
+    const page = await chromium.newPage(t)
     await page.goto(`${gate.url}/?token=${token('viewer')}`)
     await badge(page, 'live').waitFor()
     t.equal(await page.locator('#status').textContent(), 'Live')
@@ -102,7 +75,7 @@ if (!existsSync(CHROMIUM)) {
     for (const camera of ['parking-north', 'warehouse-dock', 'lobby-entrance']) {
       t.equal((await publishEvent(server, { camera_id: camera, event_type: 'motion_detected', data: {} })).status, 202)
     }
-    const page = await openPage(t, browser)
+    const page = await chromium.newPage(t)
     await page.goto(`${gate.url}/?token=${token('viewer')}`)
     // The page's own count starts at its first snapshot: only the service's series knows these three.
     await page.locator('#chart-summary', { hasText: /^3 events in the last 60 minutes/ }).waitFor()
@@ -113,11 +86,8 @@ if (!existsSync(CHROMIUM)) {
 
   t.test('shows Polling while the WebSocket endpoint is unavailable and Live when it returns', async t => {
     const { server, gate } = await setUp(t)
-    const page = await openPage(t, browser)
     // Short reconnect and polling delays for this page only; the page's defaults are seconds.
-    await page.addInitScript(() => {
-      window.__dashboardClientOptions = { backoffBaseMs: 50, backoffMaxMs: 200, pollIntervalMs: 200 }
-    })
+    const page = await chromium.newPage(t, { fastClient: true })
     await page.goto(`${gate.url}/?token=${token('viewer')}`)
     await badge(page, 'live').waitFor()
 
@@ -136,11 +106,8 @@ if (!existsSync(CHROMIUM)) {
   })
 
   /** A live page (fast reconnects) that has shown one event, then loses its socket at the gate. */
-  async function liveThenCut (t: Parameters<typeof openPage>[0], server: Parameters<typeof publishEvent>[0], gate: { url: string, block: () => void }): Promise<Awaited<ReturnType<typeof openPage>>> {
-    const page = await openPage(t, browser)
-    await page.addInitScript(() => {
-      window.__dashboardClientOptions = { backoffBaseMs: 50, backoffMaxMs: 200, pollIntervalMs: 200 }
-    })
+  async function liveThenCut (t: TestLike, server: Parameters<typeof publishEvent>[0], gate: { url: string, block: () => void }): Promise<Page> {
+    const page = await chromium.newPage(t, { fastClient: true })
     await page.goto(`${gate.url}/?token=${token('viewer')}`)
     await badge(page, 'live').waitFor()
     await publishEvent(server, { camera_id: 'cam-before', event_type: 'motion_detected' })
@@ -183,7 +150,7 @@ if (!existsSync(CHROMIUM)) {
 
   t.test('shows Unauthorized for an expired token and asks for another', async t => {
     const { gate } = await setUp(t)
-    const page = await openPage(t, browser)
+    const page = await chromium.newPage(t)
     await page.goto(`${gate.url}/?token=${token('viewer', { ttlMs: -1000 })}`)
     await badge(page, 'unauthorized').waitFor()
     t.equal(await page.locator('#status').textContent(), 'Unauthorized')
@@ -199,7 +166,7 @@ if (!existsSync(CHROMIUM)) {
 
   t.test('fits a 360 px wide screen without horizontal scrolling', async t => {
     const { server, gate } = await setUp(t)
-    const page = await openPage(t, browser, { width: 360, height: 740 })
+    const page = await chromium.newPage(t, { context: { viewport: { width: 360, height: 740 } } })
     await page.goto(`${gate.url}/?token=${token('viewer')}`)
     await badge(page, 'live').waitFor()
     await publishEvent(server, { camera_id: 'a-camera-with-a-rather-long-identifier-01', event_type: 'face_recognized', data: { person_name: 'Katherine Johnson' } })
@@ -215,4 +182,4 @@ if (!existsSync(CHROMIUM)) {
     t.match(await page.locator('#feed .feed-item').first().textContent(), /cam-105/)
     t.match(await page.locator('#feed .feed-item').last().textContent(), /cam-6\b/)
   })
-}
+}, ['--disable-background-networking', '--disable-component-update', '--disable-sync'])

@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs'
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { publishEvent, startServer, token, type Server } from '../helper.js'
+import { withChromium, type TestLike } from './browser.js'
 
 /**
  * Whether the dashboard's cards are current, in headless Chromium against
@@ -11,8 +11,6 @@ import { publishEvent, startServer, token, type Server } from '../helper.js'
  * test controls: answering, failing (the service marks `upstream_stale`),
  * or hanging (the service's statistics stop while events still flow).
  */
-
-const CHROMIUM = '/usr/bin/chromium'
 
 type Mode = 'good' | 'failing' | 'hanging'
 
@@ -48,31 +46,14 @@ class Upstream {
   }
 }
 
-interface TestLike { teardown (fn: () => unknown): void, fail (message: string): unknown }
-
 const banner = (page: Page) => page.locator('#stale-banner')
 
-if (!existsSync(CHROMIUM)) {
-  const message = `headless Chromium not found at ${CHROMIUM}: install it with \`apt-get install chromium\` to run the browser tests`
-  if (process.env.CI === 'true') t.fail(message)
-  else t.plan(0, `skipped: ${message}`)
-} else {
-  let browser: Browser
-  t.before(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-quic'] })
-  })
-  t.teardown(async () => { await browser?.close() })
-
+withChromium(chromium => {
   async function setUp (t: TestLike, timeoutMs: number): Promise<{ server: Server, upstream: Upstream, page: Page }> {
     const upstream = new Upstream()
     await upstream.start(t)
     const server = await startServer(t, { STATS_INTERVAL_MS: 200, RATE_LIMIT_MAX: 0, STATS_UPSTREAM_URL: upstream.url, STATS_UPSTREAM_TIMEOUT_MS: timeoutMs })
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
-    t.teardown(async () => { await context.close() })
-    const page = await context.newPage()
-    page.on('pageerror', err => { t.fail(`script error in the page: ${err.message}`) })
-    await page.goto(`${server.url}/?token=${token('operator')}`)
-    await page.locator('#status[data-status="live"]').waitFor()
+    const page = await chromium.openDashboard(t, `${server.url}/?token=${token('operator')}`, { checkPolicy: false })
     await publishEvent(server, { camera_id: 'lobby-entrance', event_type: 'motion_detected' })
     await page.locator('#events-total', { hasText: /^1$/ }).waitFor()
     return { server, upstream, page }
@@ -109,4 +90,4 @@ if (!existsSync(CHROMIUM)) {
     await banner(page).waitFor({ state: 'hidden' })
     t.equal(await page.locator('#last-person').textContent(), 'Grace Hopper', 'the snapshot agrees with the feed')
   })
-}
+})

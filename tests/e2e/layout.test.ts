@@ -1,9 +1,9 @@
-import { existsSync } from 'node:fs'
 import t from 'tap'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { CameraSimulator } from '../../scripts/demo/simulator.js'
 import { publishEvent, startServer, token, type Server } from '../helper.js'
 import { WebSocketGate } from '../client/websocket-gate.js'
+import { STRICT_CSP, withChromium, type TestLike } from './browser.js'
 
 /**
  * The dashboard's layout in headless Chromium against the real service
@@ -13,15 +13,11 @@ import { WebSocketGate } from '../client/websocket-gate.js'
  * Polling states.
  */
 
-const CHROMIUM = '/usr/bin/chromium'
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 const LONG = 'an-unusually-long-camera-identifier-that-goes-on-and-on-without-any-spaces-at-all'
-
-interface TestLike { teardown (fn: () => unknown): void, fail (message: string): unknown }
 
 async function setUp (t: TestLike): Promise<{ server: Server, gate: WebSocketGate }> {
   const server = await startServer(t, { STATS_INTERVAL_MS: 200, RATE_LIMIT_MAX: 0 })
-  const gate = await WebSocketGate.start(server.url, t, { 'content-security-policy': CSP })
+  const gate = await WebSocketGate.start(server.url, t, { 'content-security-policy': STRICT_CSP })
   return { server, gate }
 }
 
@@ -119,30 +115,9 @@ async function checkLayout (t: { ok (value: unknown, message: string): unknown, 
   t.same(await clippedText(page), [], `${label}: no clipped text`)
 }
 
-if (!existsSync(CHROMIUM)) {
-  const message = `headless Chromium not found at ${CHROMIUM}: install it with \`apt-get install chromium\` to run the browser tests`
-  if (process.env.CI === 'true') t.fail(message)
-  else t.plan(0, `skipped: ${message}`)
-} else {
-  let browser: Browser
-  t.before(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-quic'] })
-  })
-  t.teardown(async () => { await browser?.close() })
-
-  async function openPage (t: TestLike, width: number, height: number): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width, height }, reducedMotion: 'reduce' })
-    t.teardown(async () => { await context.close() })
-    const page = await context.newPage()
-    page.on('pageerror', err => { t.fail(`script error in the page: ${err.message}`) })
-    page.on('console', message => {
-      if (/Content Security Policy|Refused to/i.test(message.text())) t.fail(`policy violation: ${message.text()}`)
-    })
-    await page.addInitScript(() => {
-      window.__dashboardClientOptions = { backoffBaseMs: 50, backoffMaxMs: 200, pollIntervalMs: 200 }
-    })
-    return page
-  }
+withChromium(chromium => {
+  const openPage = async (t: TestLike, width: number, height: number): Promise<Page> =>
+    await chromium.newPage(t, { context: { viewport: { width, height }, reducedMotion: 'reduce' }, fastClient: true })
 
   for (const [width, height] of [[360, 740], [1440, 900], [1920, 1080]]) {
     t.test(`at ${width}×${height} with demo traffic: no horizontal scroll, no clipped text${width >= 1440 ? ', no empty half-screen' : ''}`, async t => {
@@ -211,4 +186,4 @@ if (!existsSync(CHROMIUM)) {
     t.same(await page.locator('#chart text.label').allTextContents().then(labels => labels.filter(label => /^\d+$/.test(label))), [], 'no numbers on the axis')
     t.equal(await page.locator('#chart-summary').textContent(), 'No events in the last 60 minutes.')
   })
-}
+})

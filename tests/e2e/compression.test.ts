@@ -23,7 +23,7 @@ withChromium(chromium => {
   t.test('Chromium negotiates permessage-deflate, decodes the shared compressed frames and sends compressed messages', async t => {
     const server = await startServer(t, { COMPRESSION_MIN_BYTES: 64 })
     // Playwright's own default viewport; a JSON page has no policy to break.
-    const page = await chromium.newPage(t, { context: {}, checkPolicy: false })
+    const page = await chromium.newPage(t, { context: {} })
     // The handshake response as the browser saw it.
     const cdp = await page.context().newCDPSession(page)
     await cdp.send('Network.enable')

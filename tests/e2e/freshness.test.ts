@@ -53,7 +53,7 @@ withChromium(chromium => {
     const upstream = new Upstream()
     await upstream.start(t)
     const server = await startServer(t, { STATS_INTERVAL_MS: 200, RATE_LIMIT_MAX: 0, STATS_UPSTREAM_URL: upstream.url, STATS_UPSTREAM_TIMEOUT_MS: timeoutMs })
-    const page = await chromium.openDashboard(t, `${server.url}/?token=${token('operator')}`, { checkPolicy: false })
+    const page = await chromium.openDashboard(t, `${server.url}/?token=${token('operator')}`)
     await publishEvent(server, { camera_id: 'lobby-entrance', event_type: 'motion_detected' })
     await page.locator('#events-total', { hasText: /^1$/ }).waitFor()
     return { server, upstream, page }

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis'
 import { Keys } from './keys.js'
 import { dropIfHung } from './redis-client.js'
 import { refreshScript, registerScript, totalsScript } from './lease-scripts.js'
+import { loadScripts } from './script.js'
 
 /**
  * The connection slots this instance holds, as the slot limiter knows them:
@@ -95,6 +96,8 @@ export class ClusterInstance {
 
   async #register (): Promise<void> {
     const { client, leaseMs, highestSeq } = this.#options
+    // Before any slot is taken: see Script on why a first use must not fall back.
+    await loadScripts(client)
     const sentAt = Date.now()
     const [seconds, micros] = await registerScript.run(client,
       [Keys.instance(this.id), Keys.instanceConns(this.id), Keys.instanceUsers(this.id), Keys.instances, Keys.seq],

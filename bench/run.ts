@@ -14,7 +14,10 @@
  *   npm run bench -- --cpu-prof           # also writes CPU profiles of the targets
  *   npm run bench -- --sizes 15000 --targets service --scopes 50   # camera scopes (below)
  *
- * Per target and N: authenticated handshakes per second, RSS per idle
+ * Per target and N: authenticated handshakes per second (each client
+ * process keeps --in-flight handshakes open at once, from its own loopback
+ * address) and the server's CPU time per handshake over every process it
+ * runs (the split for a cluster is printed as it runs), RSS per idle
  * connection, fan-out of one camera_event to all N (p50 and last delivery,
  * median over the broadcasts after warm-up), p99 round trip of an app-level
  * ping from one extra client during the fan-outs, and at the sustained size
@@ -45,7 +48,7 @@ import { fileURLToPath } from 'node:url'
 import { signToken } from '../src/auth/sign.js'
 import { parseCli, usageError } from '../scripts/lib/cli.js'
 import type { Command, Dialect, Report } from './client-worker.js'
-import { freePort, rssBytes } from './process-stats.js'
+import { cpuMs, freePort, rssBytes } from './process-stats.js'
 import { BASELINE_ENV, SECRET, SERVICE_ENV } from './service-env.js'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -69,6 +72,8 @@ rate. Prints a table and writes JSON to bench/results/. Default N: 1000, 5000, 1
     broadcasts: { type: 'integer', min: 1, max: 1000, help: 'fan-out broadcasts per N, after 3 warm-up ones (default 10, 5 with --quick)' },
     repeat: { type: 'integer', default: 1, min: 1, max: 10, help: 'rounds; every figure is the best of them (noisy machines)' },
     'cpu-prof': { type: 'boolean', help: 'also write CPU profiles of the targets' },
+    'in-flight': { type: 'integer', default: 192, min: 1, max: 2000, help: 'handshakes each client process keeps in flight while connecting; each process connects from its own loopback address (127.0.0.2, .3, …), so the per-address pending limit (MAX_PENDING_PER_IP, 512) does not bind' },
+    'cluster-workers': { type: 'integer', default: 2, min: 1, max: 8, help: 'WORKERS for service-cluster (1 isolates the cost of Redis and the hand-off from two workers sharing the cores)' },
     scopes: { type: 'integer', default: 0, min: 0, max: 10_000, help: 'K camera scopes: socket i sees site-<i mod K>/*; 0 = every token unscoped' },
     baseline: { type: 'string', arg: '<dir>', help: 'also measure the service from another checkout, for before/after in one run' },
     out: { type: 'string', arg: '<file.json>', help: 'where to write the JSON (default bench/results/bench-<time>.json)' },
@@ -261,7 +266,7 @@ async function startTarget (target: Target, label: string, env: Record<string, s
       ...(target === 'baseline' ? BASELINE_ENV : {}),
       PORT: String(port),
       MAX_CONNECTIONS_PER_USER: '10000',
-      ...(redis === undefined ? {} : { WORKERS: '2', REDIS_URL: `redis://127.0.0.1:${redis.port}` }),
+      ...(redis === undefined ? {} : { WORKERS: String(args['cluster-workers']), REDIS_URL: `redis://127.0.0.1:${redis.port}` }),
       ...env
     }
   })
@@ -275,7 +280,7 @@ async function startTarget (target: Target, label: string, env: Record<string, s
         // The cluster answers /healthz as soon as one worker listens; wait until both registered,
         // or the port would hand every connection to the first one.
         if (cluster
-          ? Object.keys((await serverStatus(port)).instances ?? {}).length === 2
+          ? Object.keys((await serverStatus(port)).instances ?? {}).length === args['cluster-workers']
           : (await httpCall(port, 'GET', '/healthz')).status === 200) break
       } catch {}
       if (Date.now() > deadline || child.exitCode !== null) throw new Error(`${target} did not start`)
@@ -371,6 +376,8 @@ interface Result {
   /** Connections by instance as the service counts them at the end (cluster only; includes the pinger). */
   instances: Record<string, number> | null
   handshakesPerSec: number
+  /** CPU time per opened connection during the connect phase, in microseconds, by process role. */
+  handshakeCpu: HandshakeCpu
   rssPerConnectionBytes: number
   fanoutP50Ms: number
   fanoutLastMs: number
@@ -382,6 +389,62 @@ interface Result {
   reached: number[] | null
   /** Deliveries to sockets whose scope does not admit the camera, over every broadcast. */
   strays: number | null
+}
+
+/**
+ * The loopback address client process `i` connects from. Handshakes/s is a
+ * capacity figure: the clients must keep enough handshakes in flight that the
+ * server, not the round trip, sets the pace (a cluster handshake takes more
+ * hops than a single process's). Separate addresses keep that within the
+ * service's per-address pending limit, as real clients from many hosts would.
+ */
+function sourceAddress (): string | undefined {
+  if (process.platform !== 'linux') return undefined
+  // A fresh address per client process of the run: the ports an earlier
+  // measurement's sockets left in TIME_WAIT make the kernel's search for a
+  // free source port (bind before connect) slow, and it would bill that to
+  // whichever target came second.
+  // A random block per run, for the same reason across runs a minute apart.
+  const k = addressBase + addressesUsed++
+  return `127.${1 + Math.floor(k / 62_500) % 254}.${Math.floor(k / 250) % 250}.${2 + k % 250}`
+}
+const addressBase = Math.floor(Math.random() * 254 * 62_500)
+let addressesUsed = 0
+
+/** Microseconds of CPU per handshake: the service (split by role in a cluster) and the client processes. */
+interface HandshakeCpu { service: number, primary: number | null, workers: number | null, redis: number | null, clients: number }
+
+function cpuByPid (pids: number[]): Map<number, number> {
+  return new Map(pids.map(pid => [pid, cpuMs(pid)]))
+}
+
+/**
+ * Where the CPU of the connect phase went. Handshakes/s alone cannot tell a
+ * slow service from a starved one on a 2-core machine that also runs the
+ * clients and redis-server: this says what each handshake cost each process.
+ */
+function cpuPerHandshake (running: Running, serverBefore: Map<number, number>, clientBefore: Map<number, number>, workers: Worker[], opened: number): HandshakeCpu {
+  const used = (before: Map<number, number>, pids: number[]): number =>
+    pids.reduce((sum, pid) => sum + cpuMs(pid) - (before.get(pid) ?? 0), 0) * 1000 / Math.max(1, opened)
+  const all = running.pids()
+  const clients = used(clientBefore, workers.map(worker => worker.child.pid!))
+  if (running.redis === undefined) return { service: used(serverBefore, all), primary: null, workers: null, redis: null, clients }
+  const primary = running.process.pid!
+  const redis = running.redis.pid!
+  const workerPids = all.filter(pid => pid !== primary && pid !== redis)
+  return {
+    service: used(serverBefore, all),
+    primary: used(serverBefore, [primary]),
+    workers: used(serverBefore, workerPids),
+    redis: used(serverBefore, [redis]),
+    clients
+  }
+}
+
+function handshakeCpuText (cpu: HandshakeCpu): string {
+  const us = (value: number): string => `${Math.round(value)} µs`
+  const split = cpu.primary === null ? '' : ` (primary ${us(cpu.primary)}, workers ${us(cpu.workers!)}, redis-server ${us(cpu.redis!)})`
+  return `service ${us(cpu.service)}${split}, clients ${us(cpu.clients)}`
 }
 
 async function sustained (running: Running, workers: Worker[]): Promise<number> {
@@ -439,10 +502,12 @@ async function measure (target: Target, n: number): Promise<Result> {
     const baseline = await gcAndRss(running)
     const users = Math.max(1, Math.ceil(n / 5))
     let offset = 0
+    const serverCpuBefore = cpuByPid(running.pids())
+    const clientCpuBefore = cpuByPid(workers.map(worker => worker.child.pid!))
     const connected = workers.map((worker, i) => {
       const count = Math.floor(n / workerCount) + (i < n % workerCount ? 1 : 0)
       const reply = worker.next('connected')
-      worker.send({ cmd: 'connect', dialect: running.dialect, url: running.url, count, users, userOffset: offset, secret: SECRET, concurrency: 64, scopes, camera: CAMERA })
+      worker.send({ cmd: 'connect', dialect: running.dialect, url: running.url, count, users, userOffset: offset, secret: SECRET, concurrency: args['in-flight'], localAddress: sourceAddress(), scopes, camera: CAMERA })
       offset += count
       return reply
     })
@@ -455,6 +520,8 @@ async function measure (target: Target, n: number): Promise<Result> {
       console.log(`    ${admitted} opened sockets admit ${CAMERA} (the assignment gives ${assigned} of ${n})`)
     }
     const handshakesPerSec = opened / ((Math.max(...reports.map(r => r.endedAt)) - Math.min(...reports.map(r => r.startedAt))) / 1000)
+    const handshakeCpu = cpuPerHandshake(running, serverCpuBefore, clientCpuBefore, workers, opened)
+    console.log(`    CPU per handshake: ${handshakeCpuText(handshakeCpu)}`)
     await sleep(1500)
     const loaded = await gcAndRss(running)
     const rssPerConnectionBytes = (loaded - baseline) / opened
@@ -541,6 +608,7 @@ async function measure (target: Target, n: number): Promise<Result> {
       held,
       instances,
       handshakesPerSec,
+      handshakeCpu,
       rssPerConnectionBytes,
       fanoutP50Ms: median(p50s),
       fanoutLastMs: median(lasts),
@@ -573,7 +641,7 @@ function table (results: Result[], reference: Target): string {
     value === null || base === null || base === undefined || !Number.isFinite(base) || base === 0 ? '' : ` (${(value / base).toFixed(2)}×)`
   // The reached column only with --scopes: without, every broadcast is for all N.
   const withReached = results.some(r => r.reached !== null)
-  const rows = [['target', 'N', 'opened/failed', 'held', 'handshakes/s', 'RSS/conn', ...(withReached ? ['reached'] : []), 'fan-out p50', 'fan-out last', 'ping p99', 'sustained ev/s']]
+  const rows = [['target', 'N', 'opened/failed', 'held', 'handshakes/s', 'CPU/handshake', 'RSS/conn', ...(withReached ? ['reached'] : []), 'fan-out p50', 'fan-out last', 'ping p99', 'sustained ev/s']]
   for (const r of results) {
     const base = ref(r)
     rows.push([
@@ -582,6 +650,7 @@ function table (results: Result[], reference: Target): string {
       `${r.opened}/${r.failed}`,
       `${r.held}${ratio(r.held, base?.held)}`,
       `${Math.round(r.handshakesPerSec)}${ratio(r.handshakesPerSec, base?.handshakesPerSec)}`,
+      `${Math.round(r.handshakeCpu.service)} µs${ratio(r.handshakeCpu.service, base?.handshakeCpu.service)}`,
       `${(r.rssPerConnectionBytes / 1024).toFixed(1)} KB${ratio(r.rssPerConnectionBytes, base?.rssPerConnectionBytes)}`,
       ...(withReached ? [r.reached === null || r.admitted === null ? '' : reachedText(r.reached, r.admitted)] : []),
       `${r.fanoutP50Ms.toFixed(1)} ms${ratio(r.fanoutP50Ms, base?.fanoutP50Ms)}`,
@@ -670,14 +739,14 @@ for (const n of sizes) {
     if (group.length > 0) results.push(best(group))
   }
 }
-const LOWER_BETTER = '(lower is better except held, handshakes/s and sustained ev/s)'
+const LOWER_BETTER = '(lower is better except held, handshakes/s and sustained ev/s; CPU/handshake is the server\'s CPU time per connection opened, every process of it, redis-server included)'
 let output = table(results, 'ws-reference')
 console.log('\n' + output + `\n\nratios in parentheses are against ws-reference at the same N ${LOWER_BETTER}`)
 const pair = results.filter(r => r.target === 'service' || r.target === 'service-cluster')
 if (pair.some(r => r.target === 'service-cluster') && pair.some(r => r.target === 'service')) {
   const versus = table(pair, 'service')
   output += '\n\nvs service:\n' + versus
-  console.log('\ntwo workers on Redis (service-cluster) vs one process (service):\n' + versus + `\n\nratios in parentheses are against service at the same N ${LOWER_BETTER}`)
+  console.log(`\n${args['cluster-workers']} worker(s) on Redis (service-cluster) vs one process (service):\n` + versus + `\n\nratios in parentheses are against service at the same N ${LOWER_BETTER}`)
 }
 mkdirSync(join(here, 'results'), { recursive: true })
 const out = args.out ?? join(here, 'results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`)

@@ -35,11 +35,19 @@ local function went_offline(online, channel, user)
     redis.call('PUBLISH', channel, cjson.encode({ u = user, on = 0, t = now_ms(), s = tonumber(since) }))
   end
 end
-local function live_slots(slots, prefix)
+-- A user's slots held by live instances; those of dead instances are freed
+-- on the way. The table live caches instance → alive for the rest of the script.
+local function live_slots(slots, prefix, live)
   local entries = redis.call('HGETALL', slots)
   local count = 0
   for i = 1, #entries, 2 do
-    if redis.call('EXISTS', prefix .. entries[i + 1]) == 1 then count = count + 1 else redis.call('HDEL', slots, entries[i]) end
+    local instance = entries[i + 1]
+    local alive = live[instance]
+    if alive == nil then
+      alive = redis.call('EXISTS', prefix .. instance) == 1
+      live[instance] = alive
+    end
+    if alive then count = count + 1 else redis.call('HDEL', slots, entries[i]) end
   end
   return count
 end
@@ -89,17 +97,7 @@ for i = 1, n do
   if now > tonumber(ARGV[3 * i + 4]) then
     results[i] = -2
   else
-    local entries = redis.call('HGETALL', slots)
-    local count = 0
-    for j = 1, #entries, 2 do
-      local instance = entries[j + 1]
-      local alive = live[instance]
-      if alive == nil then
-        alive = redis.call('EXISTS', ARGV[3] .. instance) == 1
-        live[instance] = alive
-      end
-      if alive then count = count + 1 else redis.call('HDEL', slots, entries[j]) end
-    end
+    local count = live_slots(slots, ARGV[3], live)
     if count >= limit then
       results[i] = 0
     else
@@ -115,21 +113,31 @@ return results
 `)
 
 /**
- * Frees a connection slot; running it twice changes nothing. The user count
- * goes down only when the connection was in this instance's set. A user
- * left with no live slot goes offline (announced once: see ANNOUNCE).
- * KEYS: the user's slots, this instance's connections, its users, the online users.
- * ARGV: connection id, user id, instance key prefix, presence channel.
+ * Frees connection slots, any number in one call (the releases of every
+ * connection that closed in one turn); running it twice changes nothing.
+ * The user count goes down only when the connection was in this instance's
+ * set. A user left with no live slot goes offline (announced once: see
+ * ANNOUNCE). The work per release is bounded by its user's slots; whether
+ * an instance lives is looked up once per call.
+ * KEYS: this instance's connections, its users, the online users, then each release's user's slots.
+ * ARGV: instance key prefix, presence channel, then per release: connection id, user id.
+ * Returns how many releases it ran.
  */
-export const releaseScript = new Script(NOW_MS + ANNOUNCE + `
-redis.call('HDEL', KEYS[1], ARGV[1])
-local user = redis.call('HGET', KEYS[2], ARGV[1])
-if user then
-  redis.call('HDEL', KEYS[2], ARGV[1])
-  if redis.call('HINCRBY', KEYS[3], user, -1) <= 0 then redis.call('HDEL', KEYS[3], user) end
+export const releaseBatchScript = new Script(NOW_MS + ANNOUNCE + `
+local n = #KEYS - 3
+local live = {}
+for i = 1, n do
+  local slots = KEYS[3 + i]
+  local connection = ARGV[2 * i + 1]
+  redis.call('HDEL', slots, connection)
+  local user = redis.call('HGET', KEYS[1], connection)
+  if user then
+    redis.call('HDEL', KEYS[1], connection)
+    if redis.call('HINCRBY', KEYS[2], user, -1) <= 0 then redis.call('HDEL', KEYS[2], user) end
+  end
+  if live_slots(slots, ARGV[1], live) == 0 then went_offline(KEYS[3], ARGV[2], ARGV[2 * i + 2]) end
 end
-if live_slots(KEYS[1], ARGV[3]) == 0 then went_offline(KEYS[4], ARGV[4], ARGV[2]) end
-return 1
+return n
 `)
 
 /**
@@ -142,8 +150,9 @@ return 1
 export const presenceSweepScript = new Script(NOW_MS + ANNOUNCE + `
 local page = redis.call('HSCAN', KEYS[1], ARGV[1], 'COUNT', ARGV[2])
 local entries = page[2]
+local live = {}
 for i = 1, #entries, 2 do
-  if live_slots(ARGV[3] .. entries[i], ARGV[4]) == 0 then went_offline(KEYS[1], ARGV[5], entries[i]) end
+  if live_slots(ARGV[3] .. entries[i], ARGV[4], live) == 0 then went_offline(KEYS[1], ARGV[5], entries[i]) end
 end
 return page[1]
 `)

@@ -3,8 +3,9 @@ import type { AcquireResult, SlotLimiter } from '../slot-limiter.js'
 import type { ClusterInstance, HeldSlots } from './instance.js'
 import { Channels, Keys } from './keys.js'
 import { dropIfHung, REDIS_COMMAND_TIMEOUT_MS } from './redis-client.js'
-import { acquireBatchScript, releaseScript, restoreSlotsScript } from './lease-scripts.js'
+import { acquireBatchScript, releaseBatchScript, restoreSlotsScript } from './lease-scripts.js'
 import { AcquireBatcher, type PendingAcquire } from './acquire-batcher.js'
+import { ReleaseBatcher, type Release } from './release-batcher.js'
 
 export interface RedisSlotLimiterOptions {
   client: Redis
@@ -37,7 +38,7 @@ const DEADLINE_MARGIN_MS = 100
  */
 const MAX_UNSETTLED_CHECKED = 1000
 
-/** Slots written or released per script call when this instance repairs its entries. */
+/** Slots written or released per script call: at 500, a few milliseconds of Redis time. */
 const REPAIR_BATCH = 500
 
 /**
@@ -69,6 +70,7 @@ export class RedisSlotLimiter implements SlotLimiter, HeldSlots {
    */
   readonly #pendingReleases = new Map<string, string>()
   readonly #batcher: AcquireBatcher
+  readonly #releases: ReleaseBatcher
   #retrying: Promise<void> | null = null
   #reconciling: Promise<void> | null = null
   #reconcileAgain: Promise<void> | null = null
@@ -83,6 +85,11 @@ export class RedisSlotLimiter implements SlotLimiter, HeldSlots {
       maxBatch: MAX_BATCH,
       maxInFlight: MAX_BATCHES_IN_FLIGHT,
       send: async (batch) => { await this.#send(batch) }
+    })
+    this.#releases = new ReleaseBatcher({
+      maxBatch: REPAIR_BATCH,
+      send: async (batch) => { await this.#release(batch) },
+      failed: (batch) => { for (const [connectionId, userId] of batch) this.#pendingReleases.set(connectionId, userId) }
     })
   }
 
@@ -141,16 +148,17 @@ export class RedisSlotLimiter implements SlotLimiter, HeldSlots {
     }
   }
 
+  /** Sent with the other releases of this turn in one script call (see ReleaseBatcher); a failed one is retried when Redis answers again. */
   release (userId: string, connectionId: string): void {
     this.#held.delete(connectionId)
-    this.#release(userId, connectionId).catch(() => {
-      this.#pendingReleases.set(connectionId, userId)
-    })
+    this.#releases.add(connectionId, userId)
   }
 
   expectation (): { held: number, unsettled: string[] } | null {
-    if (this.#inflight.size + this.#pendingReleases.size > MAX_UNSETTLED_CHECKED) return null
-    return { held: this.#held.size, unsettled: [...this.#inflight.keys(), ...this.#pendingReleases.keys()] }
+    if (this.#inflight.size + this.#pendingReleases.size + this.#releases.size > MAX_UNSETTLED_CHECKED) return null
+    // Each id once: the refresh script subtracts one per id it finds.
+    const unsettled = new Set([...this.#inflight.keys(), ...this.#pendingReleases.keys(), ...this.#releases.unsettled()])
+    return { held: this.#held.size, unsettled: [...unsettled] }
   }
 
   /** Retries the releases that failed during an outage, and releases acquires of unknown outcome. */
@@ -162,10 +170,9 @@ export class RedisSlotLimiter implements SlotLimiter, HeldSlots {
   async #retryReleases (): Promise<void> {
     const pending = [...this.#pendingReleases]
     for (let i = 0; i < pending.length; i += REPAIR_BATCH) {
-      await Promise.all(pending.slice(i, i + REPAIR_BATCH).map(async ([connectionId, userId]) => {
-        await this.#release(userId, connectionId)
-        this.#pendingReleases.delete(connectionId)
-      }))
+      const batch = pending.slice(i, i + REPAIR_BATCH)
+      await this.#release(batch)
+      for (const [connectionId] of batch) this.#pendingReleases.delete(connectionId)
     }
   }
 
@@ -203,7 +210,7 @@ export class RedisSlotLimiter implements SlotLimiter, HeldSlots {
         [Keys.instance(id), Keys.instanceConns(id), Keys.instanceUsers(id), Keys.presenceOnline, ...batch.map(([, userId]) => Keys.slots(userId))],
         [id, Channels.presence, ...batch.flat()]))
     }
-    for (const [connectionId, userId] of stale) writes.push(this.#release(userId, connectionId))
+    for (let i = 0; i < stale.length; i += REPAIR_BATCH) writes.push(this.#release(stale.slice(i, i + REPAIR_BATCH)))
     await Promise.all(writes)
   }
 
@@ -223,9 +230,15 @@ export class RedisSlotLimiter implements SlotLimiter, HeldSlots {
     return results.map(Number)
   }
 
-  async #release (userId: string, connectionId: string): Promise<void> {
+  /** Frees slots (connection id, user id) in one script call. */
+  async #release (batch: readonly Release[]): Promise<void> {
     const id = this.#instance.id
-    await releaseScript.run(this.#client, [Keys.slots(userId), Keys.instanceConns(id), Keys.instanceUsers(id), Keys.presenceOnline],
-      [connectionId, userId, Keys.instancePrefix, Channels.presence])
+    const keys = [Keys.instanceConns(id), Keys.instanceUsers(id), Keys.presenceOnline]
+    const args: string[] = [Keys.instancePrefix, Channels.presence]
+    for (const [connectionId, userId] of batch) {
+      keys.push(Keys.slots(userId))
+      args.push(connectionId, userId)
+    }
+    await releaseBatchScript.run(this.#client, keys, args)
   }
 }

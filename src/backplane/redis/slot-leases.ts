@@ -23,6 +23,9 @@ const MAX_BATCH = 200
 /** Script calls of acquires in flight: one runs in Redis while the next is on its way. */
 const MAX_BATCHES_IN_FLIGHT = 2
 
+/** While handshakes keep coming, one acquire call per this many ms at most (see AcquireBatcher). */
+const ACQUIRE_LINGER_MS = 5
+
 /**
  * How long before the command timeout an acquire script stops writing. It
  * covers the error of this instance's estimate of Redis's clock (at most half
@@ -84,6 +87,7 @@ export class RedisSlotLimiter implements SlotLimiter, HeldSlots {
       maxQueued: options.maxQueuedAcquires,
       maxBatch: MAX_BATCH,
       maxInFlight: MAX_BATCHES_IN_FLIGHT,
+      lingerMs: ACQUIRE_LINGER_MS,
       send: async (batch) => { await this.#send(batch) }
     })
     this.#releases = new ReleaseBatcher({

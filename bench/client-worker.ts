@@ -25,6 +25,8 @@ export type Command =
   | { cmd: 'ping-start', intervalMs: number }
   | { cmd: 'ping-stop' }
   | { cmd: 'count' }
+  /** Closes every socket with a close handshake; answers `closed` once the server has acknowledged each. */
+  | { cmd: 'close' }
   | { cmd: 'exit' }
 
 export type Report =
@@ -38,6 +40,7 @@ export type Report =
    * camera; `partial`: per seq never complete, how many admitted sockets got it.
    */
   | { ev: 'held', open: number, strays: Record<string, number>, partial: Record<string, number> }
+  | { ev: 'closed', count: number }
 
 const wallNow = (): number => performance.timeOrigin + performance.now()
 const send = (report: Report): void => { process.send?.(report) }
@@ -209,6 +212,18 @@ function sample (keep: number): void {
   }, 100)
 }
 
+async function closeAll (): Promise<void> {
+  const open = sockets.filter(socket => socket.readyState === WebSocket.OPEN)
+  await Promise.all(open.map(async socket => {
+    await new Promise<void>(resolve => {
+      socket.once('close', () => { resolve() })
+      socket.close(1000)
+    })
+  }))
+  sockets.length = 0
+  send({ ev: 'closed', count: open.length })
+}
+
 let pingTimer: NodeJS.Timeout | undefined
 let pingId = 0
 function pingStart (intervalMs: number): void {
@@ -241,6 +256,7 @@ process.on('message', (command: Command) => {
         partial: Object.fromEntries([...pending].map(([seq, list]) => [seq, list.length]))
       })
       break
+    case 'close': void closeAll(); break
     case 'exit': process.exit(0)
   }
 })

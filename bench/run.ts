@@ -14,7 +14,9 @@
  *   npm run bench -- --cpu-prof           # also writes CPU profiles of the targets
  *   npm run bench -- --sizes 15000 --targets service --scopes 50   # camera scopes (below)
  *
- * Per target and N: authenticated handshakes per second (each client
+ * Each measurement starts with a warm-up (--warmup, default 2000, at most
+ * N: connections opened and closed again, not measured). Per target and N:
+ * authenticated handshakes per second (each client
  * process keeps --in-flight handshakes open at once, from its own loopback
  * address) and the server's CPU time per handshake over every process it
  * runs (the split for a cluster is printed as it runs), RSS per idle
@@ -73,6 +75,7 @@ rate. Prints a table and writes JSON to bench/results/. Default N: 1000, 5000, 1
     repeat: { type: 'integer', default: 1, min: 1, max: 10, help: 'rounds; every figure is the best of them (noisy machines)' },
     'cpu-prof': { type: 'boolean', help: 'also write CPU profiles of the targets' },
     'in-flight': { type: 'integer', default: 192, min: 1, max: 2000, help: 'handshakes each client process keeps in flight while connecting; each process connects from its own loopback address (127.0.0.2, .3, …), so the per-address pending limit (MAX_PENDING_PER_IP, 512) does not bind' },
+    warmup: { type: 'integer', default: 2000, min: 0, max: 18_000, help: 'handshakes opened and closed again before each measurement (at most N), so every process of the target has compiled its hot code (a cluster has one compiler per worker); 0 measures from a cold start' },
     'cluster-workers': { type: 'integer', default: 2, min: 1, max: 8, help: 'WORKERS for service-cluster (1 isolates the cost of Redis and the hand-off from two workers sharing the cores)' },
     scopes: { type: 'integer', default: 0, min: 0, max: 10_000, help: 'K camera scopes: socket i sees site-<i mod K>/*; 0 = every token unscoped' },
     baseline: { type: 'string', arg: '<dir>', help: 'also measure the service from another checkout, for before/after in one run' },
@@ -411,6 +414,34 @@ function sourceAddress (): string | undefined {
 const addressBase = Math.floor(Math.random() * 254 * 62_500)
 let addressesUsed = 0
 
+/**
+ * Opens and closes `--warmup` connections, from a client process of its own,
+ * before the measurement. V8 compiles a process's hot functions after they
+ * have run a while; a cluster pays that once per worker, so from a cold
+ * start its handshake figures would measure compiling as much as serving.
+ * A service runs for days: the steady state is what counts.
+ */
+async function warmUp (running: Running, count: number, hasStatus: boolean): Promise<void> {
+  if (count === 0) return
+  const worker = new Worker()
+  try {
+    const opened = worker.next('connected')
+    worker.send({ cmd: 'connect', dialect: running.dialect, url: running.url, count, users: Math.max(1, Math.ceil(count / 5)), userOffset: 1_000_000, secret: SECRET, concurrency: args['in-flight'], localAddress: sourceAddress() })
+    const report = await opened
+    const closed = worker.next('closed')
+    worker.send({ cmd: 'close' })
+    await closed
+    // The service frees each slot just after the close: measure from an empty service.
+    for (let tries = 0; hasStatus && (await serverStatus(running.port)).total_connections > 0; tries++) {
+      if (tries === 200) throw new Error('the warm-up connections were still counted 10 s after they closed')
+      await sleep(50)
+    }
+    console.log(`    warm-up: ${report.opened} handshakes opened and closed${report.failed > 0 ? ` (${report.failed} failed)` : ''}`)
+  } finally {
+    worker.kill()
+  }
+}
+
 /** Microseconds of CPU per handshake: the service (split by role in a cluster) and the client processes. */
 interface HandshakeCpu { service: number, primary: number | null, workers: number | null, redis: number | null, clients: number }
 
@@ -499,7 +530,9 @@ async function measure (target: Target, n: number): Promise<Result> {
   const pinger = new Worker()
   try {
     await sleep(500)
+    // Memory is measured from the cold start: the heap the warm-up grew is reused by the N connections.
     const baseline = await gcAndRss(running)
+    await warmUp(running, Math.min(args.warmup, n), target === 'service' || target === 'service-cluster' || target === 'baseline')
     const users = Math.max(1, Math.ceil(n / 5))
     let offset = 0
     const serverCpuBefore = cpuByPid(running.pids())

@@ -36,7 +36,12 @@ export class PendingAcquire {
 export interface AcquireBatcherOptions {
   /** How long a handshake waits for its slot before it is refused as `busy`. */
   timeoutMs: number
-  /** Acquires waiting to be sent, at most; more are refused as `busy` at once. */
+  /**
+   * Acquires waiting behind calls in flight, at most; more are refused as
+   * `busy` at once. Acquires held back by the linger while a call could go
+   * out are not counted: they leave within `lingerMs`, and a full batch
+   * leaves at once, so they are at most `maxBatch`.
+   */
   maxQueued: number
   /** Acquires per script call, at most. */
   maxBatch: number
@@ -77,6 +82,8 @@ export class AcquireBatcher {
   #queue: PendingAcquire[] = []
   #inFlight = 0
   #scheduled = false
+  /** The linger's timer while one is pending: a batch that fills up goes without waiting for it. */
+  #lingerTimer: NodeJS.Timeout | null = null
   /** When the last call was sent (performance.now()). */
   #lastSent = -Infinity
 
@@ -84,9 +91,16 @@ export class AcquireBatcher {
     this.#options = options
   }
 
-  /** True when a new acquire would be refused at once: the queue is full. */
+  /**
+   * True when a new acquire would be refused at once: every call is in
+   * flight and `maxQueued` acquires wait behind them. While a call may still
+   * go out the queue is only lingering, and a refusal then would turn
+   * handshakes away from a Redis that is keeping up (up to `maxBatch` more
+   * are taken; a full batch is sent at once).
+   */
   get full (): boolean {
-    return this.#queue.length >= this.#options.maxQueued
+    const lingering = this.#inFlight < this.#options.maxInFlight ? this.#options.maxBatch : 0
+    return this.#queue.length >= this.#options.maxQueued + lingering
   }
 
   /** Acquires waiting to be sent (including ones that gave up, until the next batch skips them). */
@@ -103,15 +117,26 @@ export class AcquireBatcher {
   }
 
   #schedule (): void {
-    if (this.#scheduled || this.#inFlight >= this.#options.maxInFlight || this.#queue.length === 0) return
-    this.#scheduled = true
-    const run = (): void => {
-      this.#scheduled = false
-      this.#flush()
+    if (this.#inFlight >= this.#options.maxInFlight || this.#queue.length === 0) return
+    if (this.#scheduled) {
+      // Lingering with a full batch: nothing more to gather, send it now.
+      if (this.#lingerTimer !== null && this.#queue.length >= this.#options.maxBatch) {
+        clearTimeout(this.#lingerTimer)
+        this.#lingerTimer = null
+        setImmediate(this.#run)
+      }
+      return
     }
+    this.#scheduled = true
     const wait = this.#lastSent + this.#options.lingerMs - performance.now()
-    if (wait > 0) setTimeout(run, wait)
-    else setImmediate(run)
+    if (wait > 0 && this.#queue.length < this.#options.maxBatch) this.#lingerTimer = setTimeout(this.#run, wait)
+    else setImmediate(this.#run)
+  }
+
+  readonly #run = (): void => {
+    this.#scheduled = false
+    this.#lingerTimer = null
+    this.#flush()
   }
 
   #flush (): void {

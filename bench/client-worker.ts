@@ -172,11 +172,14 @@ async function connect (command: Extract<Command, { cmd: 'connect' }>): Promise<
           resolve()
         }, onPong)
       })
-      socket.on('error', () => {})
+      // Why a handshake broke without a close frame: an HTTP status or a socket error code.
+      let cause = ''
+      socket.on('error', (err: Error & { code?: string }) => { cause = err.code ?? err.message.replace(/^Unexpected server response: /, 'HTTP ') })
       socket.on('close', (code) => {
         if (!ready) {
           failed++
-          failures[String(code)] = (failures[String(code)] ?? 0) + 1
+          const key = cause === '' ? String(code) : `${code} ${cause}`
+          failures[key] = (failures[key] ?? 0) + 1
           resolve()
         }
       })

@@ -547,6 +547,12 @@ async function measure (target: Target, n: number): Promise<Result> {
     const reports = await Promise.all(connected)
     const opened = reports.reduce((sum, r) => sum + r.opened, 0)
     const failed = reports.reduce((sum, r) => sum + r.failed, 0)
+    if (failed > 0) {
+      // Close codes of the handshakes that failed (1006: the connection broke without a close frame, an HTTP refusal included).
+      const byCode: Record<string, number> = {}
+      for (const r of reports) for (const [code, count] of Object.entries(r.failures)) byCode[code] = (byCode[code] ?? 0) + count
+      console.log(`    ${failed} handshakes failed, by close code: ${Object.entries(byCode).map(([code, count]) => `${code} × ${count}`).join(', ')}`)
+    }
     const admitted = reports.reduce((sum, r) => sum + r.admitted, 0)
     if (scopes > 0) {
       const assigned = Math.ceil(n / scopes)

@@ -1,5 +1,7 @@
 import cluster from 'node:cluster'
 import { buildApp } from './app.js'
+import type { AcceptGate } from './cluster/accept-gate.js'
+import { startAcceptGate } from './cluster/worker-accept.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { listenFailure } from './net/listen-error.js'
 import { startWorkers } from './workers.js'
@@ -39,9 +41,12 @@ async function main (): Promise<void> {
   }
 
   let closing = false
+  let gate: AcceptGate | null = null
   const shutdown = (signal: string): void => {
     if (closing) return
     closing = true
+    // A worker that stopped accepting for balance stays so: the server closes anyway.
+    gate?.stop()
     const timeoutMs = config.SHUTDOWN_TIMEOUT_MS
     app.log.info({ signal, timeoutMs }, 'shutting down: draining connections')
     const timer = setTimeout(() => {
@@ -63,6 +68,9 @@ async function main (): Promise<void> {
 
   try {
     await app.listen({ port: config.PORT, host: config.HOST })
+    if (config.WORKERS > 1 && config.WORKER_ACCEPT === 'shared' && !closing) {
+      gate = startAcceptGate({ server: app.server, addresses: app.addresses(), port: config.PORT, held: () => app.socketsHeld, log: app.log })
+    }
     // MAX_SOCKETS is what fits the open-file limit unless set: say which, so a refusal at capacity is no surprise.
     const limit = config.OPEN_FILE_LIMIT
     app.log[limit === null ? 'warn' : 'info']({ maxSockets: config.MAX_SOCKETS, maxConnections: app.server.maxConnections, openFileLimit: limit },

@@ -121,6 +121,20 @@ export async function connect (server: Server, t: Test, user = 'alice', claims: 
   return client
 }
 
+/** Opens a WebSocket and reports whether the server upgraded it or answered with HTTP. */
+export async function tryUpgrade (url: string): Promise<{ upgraded: true } | { upgraded: false, status: number, headers: Record<string, unknown>, body: string }> {
+  const ws = new WebSocket(url)
+  ws.on('error', () => {})
+  return await new Promise(resolve => {
+    ws.once('upgrade', () => { resolve({ upgraded: true }); ws.terminate() })
+    ws.once('unexpected-response', (_req, res) => {
+      let body = ''
+      res.on('data', chunk => { body += chunk })
+      res.on('end', () => { resolve({ upgraded: false, status: res.statusCode ?? 0, headers: res.headers, body }) })
+    })
+  })
+}
+
 export async function publishEvent (server: Server, body: Record<string, unknown>, user = 'camera-manager'): Promise<Response> {
   return await fetch(`${server.url}/api/events`, {
     method: 'POST',

@@ -14,6 +14,8 @@ declare module 'fastify' {
     readonly shuttingDown: boolean
     /** Builds the compressed frames (COMPRESSION=on); null when compression is off. */
     readonly compressor: FrameCompressor | null
+    /** WebSocket upgrades this instance holds, from the request until the TCP socket closes: what MAX_SOCKETS limits. */
+    readonly socketsHeld: number
   }
 }
 
@@ -57,6 +59,7 @@ export default fp(async function websocketPlugin (app) {
   const AT_CAPACITY = `server at capacity: this instance holds its maximum of ${MAX_SOCKETS} WebSockets (MAX_SOCKETS); retry in a few seconds, when connections have closed, or on another instance`
   const BACKPLANE_BUSY = `shared state (Redis) is slow: this instance already has ${app.config.REDIS_ACQUIRE_QUEUE_MAX} handshakes waiting for it (REDIS_ACQUIRE_QUEUE_MAX); retry in a few seconds`
   let held = 0
+  app.decorate('socketsHeld', { getter: () => held })
   app.addHook('onRequest', async (request, reply) => {
     if (!request.ws) return
     const url = request.routeOptions.url

@@ -3,7 +3,7 @@ import { request as httpRequest } from 'node:http'
 import { connect as netConnect, type Socket } from 'node:net'
 import t from 'tap'
 import WebSocket from 'ws'
-import { Client, connect, startServer, token, waitFor, type Server, type Test } from '../helper.js'
+import { Client, connect, startServer, token, tryUpgrade, waitFor, type Server, type Test } from '../helper.js'
 
 /** A raw TCP socket from `localAddress` that records what it receives and when it closes. */
 interface RawSocket { socket: Socket, data: string, closed: boolean }
@@ -29,20 +29,6 @@ async function get (server: Server, path: string, localAddress: string): Promise
     })
     req.on('error', reject)
     req.end()
-  })
-}
-
-/** Opens a WebSocket and reports whether the server upgraded it or answered with HTTP. */
-async function tryUpgrade (url: string): Promise<{ upgraded: true } | { upgraded: false, status: number, headers: Record<string, unknown>, body: string }> {
-  const ws = new WebSocket(url)
-  ws.on('error', () => {})
-  return await new Promise(resolve => {
-    ws.once('upgrade', () => { resolve({ upgraded: true }); ws.terminate() })
-    ws.once('unexpected-response', (_req, res) => {
-      let body = ''
-      res.on('data', chunk => { body += chunk })
-      res.on('end', () => { resolve({ upgraded: false, status: res.statusCode ?? 0, headers: res.headers, body }) })
-    })
   })
 }
 

@@ -80,10 +80,18 @@ until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do
   sleep 0.2
 done
 
-# RSS of the primary and every worker, in KiB, every second.
+# RSS of the primary and every worker, in KiB, every second; and their PSS,
+# which counts the pages they share (the node binary, ~42 MiB each) once
+# rather than once per process.
 rss () { ps -o rss= --pid "$service_pid" --ppid "$service_pid" | awk '{ s += $1 } END { print s }'; }
+pss () {
+  for p in $(ps -o pid= --pid "$service_pid" --ppid "$service_pid"); do
+    awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || true
+  done | awk '{ s += $1 } END { print s + 0 }'
+}
 idle_rss=$(rss)
-( while sleep 1; do echo "$(date +%s) $(rss)"; done ) >"$work/rss.log" &
+idle_pss=$(pss)
+( while sleep 1; do echo "$(date +%s) $(rss) $(pss)"; done ) >"$work/rss.log" &
 sampler_pid=$!
 
 token=$(npm run -s token -- --user operator --roles admin --ttl 1h --secret "$secret")
@@ -95,6 +103,7 @@ npm run -s loadtest -- --url "ws://127.0.0.1:$PORT/api/ws/statistics" --secret "
   --connections "$CONNECTIONS" --ramp "$RAMP" --duration "$DURATION" --publish-rate "$PUBLISH_RATE" --out "$OUT" || result=$?
 
 peak_rss=$(sort -k2 -n "$work/rss.log" | tail -n 1 | cut -d' ' -f2)
+peak_pss=$(sort -k3 -n "$work/rss.log" | tail -n 1 | cut -d' ' -f3)
 # Every socket closed: the counts must come back to 0.
 after=''
 for _ in $(seq 1 100); do
@@ -107,6 +116,7 @@ timeouts=$(grep -c -E 'timed out|unreachable' "$work/service.log" || true)
 echo
 echo "service memory: idle $(( idle_rss / 1024 )) MiB, peak $(( peak_rss / 1024 )) MiB (primary and $WORKERS workers)"
 echo "  per connection: $(( (peak_rss - idle_rss) * 1024 / CONNECTIONS )) bytes above idle, $(( peak_rss * 1024 / CONNECTIONS )) bytes in all"
+echo "  counting shared pages once (PSS): idle $(( idle_pss / 1024 )) MiB, peak $(( peak_pss / 1024 )) MiB, $(( peak_pss * 1024 / CONNECTIONS )) bytes per connection in all"
 echo "status after the clients left: $after"
 echo "Redis timeouts or outages in the service log: $timeouts"
 if ! grep -q '"total_connections":0,' <<<"$after"; then echo 'loadtest:cluster: FAIL (the counts did not return to 0)'; result=1; fi

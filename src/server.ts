@@ -69,9 +69,9 @@ async function main (): Promise<void> {
   process.once('SIGINT', () => { shutdown('SIGINT') })
 
   try {
-    await app.listen({ port: config.PORT, host: config.HOST })
+    await app.listen({ port: config.PORT, host: config.HOST, backlog: config.LISTEN_BACKLOG })
     if (config.WORKERS > 1 && config.WORKER_ACCEPT === 'shared' && !closing) {
-      gate = startAcceptGate({ server: app.server, addresses: app.addresses(), port: config.PORT, held: () => app.socketsHeld, log: app.log })
+      gate = startAcceptGate({ server: app.server, addresses: app.addresses(), port: config.PORT, backlog: config.LISTEN_BACKLOG, held: () => app.socketsHeld, log: app.log })
     }
     // MAX_SOCKETS is what fits the open-file limit unless set: say which, so a refusal at capacity is no surprise.
     const limit = config.OPEN_FILE_LIMIT

@@ -27,6 +27,7 @@ io.use((socket, next) => {
 io.on('connection', (socket) => {
   socket.on('ping_app', (data: unknown, ack: unknown) => { if (typeof ack === 'function') ack(data) })
 })
-server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
+// The service's LISTEN_BACKLOG, so that dropped connection attempts (retried a second later) do not decide the comparison.
+server.listen({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1', backlog: 4096 }, () => {
   console.log('listening')
 })

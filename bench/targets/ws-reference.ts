@@ -46,6 +46,7 @@ wss.on('connection', (socket, request) => {
   })
   socket.send(JSON.stringify({ type: 'connection_status', status: 'connected', user_id: user.sub, timestamp: new Date().toISOString() }))
 })
-server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
+// The service's LISTEN_BACKLOG, so that dropped connection attempts (retried a second later) do not decide the comparison.
+server.listen({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1', backlog: 4096 }, () => {
   console.log('listening')
 })

@@ -5,7 +5,7 @@ export interface AcceptGateOptions {
   /** The worker's listening server. */
   server: NetServer
   /** Where it listens, as its first listen was asked: the primary hands back the same shared socket for the same address and port. */
-  listenOn: { host: string, port: number }
+  listenOn: { host: string, port: number, backlog?: number }
   /** WebSockets this worker holds (the count MAX_SOCKETS limits). */
   held: () => number
   /** Sends a report to the primary. */
@@ -105,7 +105,7 @@ export class AcceptGate {
       // A listen error is an 'error' event: without this listener it would end the process.
       const onError = (err: Error): void => { reject(err) }
       server.once('error', onError)
-      server.listen({ port: listenOn.port, host: listenOn.host }, () => {
+      server.listen(listenOn, () => {
         server.off('error', onError)
         resolve()
       })

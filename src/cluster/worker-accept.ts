@@ -18,11 +18,12 @@ export function startAcceptGate (options: {
   /** fastify's addresses(): a string for a Unix socket. */
   addresses: Array<string | { address: string }>
   port: number
+  backlog: number
   held: () => number
   log: FastifyBaseLogger
 }): AcceptGate | null {
   if (!cluster.isWorker || process.send === undefined) return null
-  const { server, addresses, port, held, log } = options
+  const { server, addresses, port, backlog, held, log } = options
   const first = addresses[0]
   if (addresses.length !== 1 || typeof first === 'string') {
     log.warn({ addresses: addresses.map(a => typeof a === 'string' ? a : a.address) }, 'WORKER_ACCEPT=shared: listening on more than one address, so this worker never stops accepting; set HOST to one address to keep the workers even')
@@ -32,7 +33,7 @@ export function startAcceptGate (options: {
   const gate = new AcceptGate({
     server,
     // The port as asked (0 included): node:cluster shares one socket per address and asked port.
-    listenOn: { host: first.address, port },
+    listenOn: { host: first.address, port, backlog },
     held,
     // With a callback a closed channel (the primary is gone) is an error passed here, not an 'error' event that would end the process.
     send: report => { process.send?.(report, undefined, undefined, () => {}) },

@@ -16,6 +16,7 @@ export const NODE_ENVS = ['development', 'production', 'test']
  */
 export const SETTINGS = {
   PORT: int({ default: 8000, min: 0, max: 65535, unit: 'TCP port', help: 'Port to listen on' }),
+  LISTEN_BACKLOG: int({ default: 4096, min: 1, max: 65535, unit: 'connections', help: 'Connections the kernel queues for the service to accept; past it a client\'s connection attempt is dropped and retried after 1 s, then 3 s. Large enough for a reconnect storm; the kernel caps it at `net.core.somaxconn`' }),
   HOST: optional({ documented: '`127.0.0.1` without `JWT_SECRET`/`JWT_PUBLIC_KEY`, else `0.0.0.0`', help: 'Address to listen on. With the development secret (no `JWT_SECRET` or `JWT_PUBLIC_KEY`) only a loopback address is accepted' }),
   LOG_LEVEL: oneOf(LOG_LEVELS, { default: 'info', what: 'a log level', help: '`fatal`, `error`, `warn`, `info`, `debug`, `trace` or `silent`' }),
   NODE_ENV: oneOf(NODE_ENVS, { default: 'development', what: 'a known environment', help: '`development`, `production` or `test`; `production` requires a secret or public key of at least 32 bytes' }),

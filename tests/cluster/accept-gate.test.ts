@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer, connect, type Server, type AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
@@ -17,7 +18,7 @@ async function gated (t: Test, held = (): number => 0): Promise<{ server: Server
   const failures: unknown[] = []
   const gate = new AcceptGate({
     server,
-    listenOn: { host: '127.0.0.1', port },
+    listenOn: { host: '127.0.0.1', port, backlog: 77 },
     held,
     send: report => {
       reports.push(report)
@@ -65,6 +66,8 @@ t.test('the gate reports at start, stops and resumes listening on command, and r
   t.same(await resumed, { push: 'accept-load', held: 3, accepting: true, seq: 2 })
   t.equal(server.listening, true)
   t.equal((server.address() as AddressInfo).port, port, 'on the same port')
+  const ss = spawnSync('ss', ['-ltnH', `sport = :${port}`], { encoding: 'utf8' })
+  if (ss.status === 0) t.equal(ss.stdout.trim().split(/\s+/)[2], '77', 'with LISTEN_BACKLOG (the Send-Q of a listening socket)')
   t.equal(await dial(port), 'open')
 })
 

@@ -14,8 +14,8 @@
  *   npm run bench -- --cpu-prof           # also writes CPU profiles of the targets
  *   npm run bench -- --sizes 15000 --targets service --scopes 50   # camera scopes (below)
  *
- * Each measurement starts with a warm-up (--warmup, default 2000, at most
- * N: connections opened and closed again, not measured). Per target and N:
+ * Each measurement starts with a warm-up (--warmup, default 2000 per server
+ * process, at most N: connections opened and closed again, not measured). Per target and N:
  * authenticated handshakes per second (each client
  * process keeps --in-flight handshakes open at once, from its own loopback
  * address) and the server's CPU time per handshake over every process it
@@ -75,7 +75,7 @@ rate. Prints a table and writes JSON to bench/results/. Default N: 1000, 5000, 1
     repeat: { type: 'integer', default: 1, min: 1, max: 10, help: 'rounds; every figure is the best of them (noisy machines)' },
     'cpu-prof': { type: 'boolean', help: 'also write CPU profiles of the targets' },
     'in-flight': { type: 'integer', default: 192, min: 1, max: 2000, help: 'handshakes each client process keeps in flight while connecting; each process connects from its own loopback address (127.0.0.2, .3, …), so the per-address pending limit (MAX_PENDING_PER_IP, 512) does not bind' },
-    warmup: { type: 'integer', default: 2000, min: 0, max: 18_000, help: 'handshakes opened and closed again before each measurement (at most N), so every process of the target has compiled its hot code (a cluster has one compiler per worker); 0 measures from a cold start' },
+    warmup: { type: 'integer', default: 2000, min: 0, max: 18_000, help: 'handshakes opened and closed again before each measurement per server process (service-cluster: times --cluster-workers; at most N), so every process of the target has compiled its hot code as far as one process has; 0 measures from a cold start' },
     'cluster-workers': { type: 'integer', default: 2, min: 1, max: 8, help: 'WORKERS for service-cluster (1 isolates the cost of Redis and the hand-off from two workers sharing the cores)' },
     scopes: { type: 'integer', default: 0, min: 0, max: 10_000, help: 'K camera scopes: socket i sees site-<i mod K>/*; 0 = every token unscoped' },
     baseline: { type: 'string', arg: '<dir>', help: 'also measure the service from another checkout, for before/after in one run' },
@@ -532,7 +532,9 @@ async function measure (target: Target, n: number): Promise<Result> {
     await sleep(500)
     // Memory is measured from the cold start: the heap the warm-up grew is reused by the N connections.
     const baseline = await gcAndRss(running)
-    await warmUp(running, Math.min(args.warmup, n), target === 'service' || target === 'service-cluster' || target === 'baseline')
+    // Per server process: each worker compiles its own code, and with the same total each would start half as warm.
+    const warmupCount = Math.min(args.warmup * (target === 'service-cluster' ? args['cluster-workers'] : 1), n)
+    await warmUp(running, warmupCount, target === 'service' || target === 'service-cluster' || target === 'baseline')
     const users = Math.max(1, Math.ceil(n / 5))
     let offset = 0
     const serverCpuBefore = cpuByPid(running.pids())

@@ -34,6 +34,21 @@ export class AcceptBalancer {
 
   report (workerId: number, report: LoadReport): void {
     this.#reported.set(workerId, report)
+    this.#plan()
+  }
+
+  /**
+   * A worker exited: it no longer counts, and the plan is made again at
+   * once. It may have been the only one listening: node:cluster then closes
+   * the port until a stopped worker listens again.
+   */
+  remove (workerId: number): void {
+    this.#reported.delete(workerId)
+    this.#sent.delete(workerId)
+    this.#plan()
+  }
+
+  #plan (): void {
     const settled = new Map<number, WorkerLoad>()
     let unsettled = 0
     for (const [id, { held, accepting, seq }] of this.#reported) {
@@ -43,12 +58,6 @@ export class AcceptBalancer {
     const plan = planAccepting(settled, this.#options.capacity, unsettled)
     for (const id of plan.stop) this.#send(id, false)
     for (const id of plan.resume) this.#send(id, true)
-  }
-
-  /** A worker exited: it no longer counts. */
-  remove (workerId: number): void {
-    this.#reported.delete(workerId)
-    this.#sent.delete(workerId)
   }
 
   #send (workerId: number, accept: boolean): void {

@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer, connect, type Server, type AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import { AcceptGate } from '../../src/cluster/accept-gate.js'
 import type { LoadReport } from '../../src/cluster/messages.js'
+import { backlogOf, HAVE_SS } from '../listen-backlog.js'
 
 /** A TCP server on a free loopback port, and a gate on it whose reports are collected. */
 async function gated (t: Test, held = (): number => 0): Promise<{ server: Server, port: number, gate: AcceptGate, reports: LoadReport[], failures: unknown[], nextReport: () => Promise<LoadReport>, reportOf: (seq: number) => Promise<LoadReport> }> {
@@ -66,8 +66,7 @@ t.test('the gate reports at start, stops and resumes listening on command, and r
   t.same(await resumed, { push: 'accept-load', held: 3, accepting: true, seq: 2 })
   t.equal(server.listening, true)
   t.equal((server.address() as AddressInfo).port, port, 'on the same port')
-  const ss = spawnSync('ss', ['-ltnH', `sport = :${port}`], { encoding: 'utf8' })
-  if (ss.status === 0) t.equal(ss.stdout.trim().split(/\s+/)[2], '77', 'with LISTEN_BACKLOG (the Send-Q of a listening socket)')
+  if (HAVE_SS) t.equal(backlogOf(port), 77, 'with LISTEN_BACKLOG')
   t.equal(await dial(port), 'open')
 })
 

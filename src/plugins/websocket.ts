@@ -59,6 +59,9 @@ export default fp(async function websocketPlugin (app) {
   const AT_CAPACITY = `server at capacity: this instance holds its maximum of ${MAX_SOCKETS} WebSockets (MAX_SOCKETS); retry in a few seconds, when connections have closed, or on another instance`
   const BACKPLANE_BUSY = `shared state (Redis) is slow: this instance already has ${app.config.REDIS_ACQUIRE_QUEUE_MAX} handshakes waiting for it (REDIS_ACQUIRE_QUEUE_MAX); retry in a few seconds`
   let held = 0
+  // One function for every socket (and `on`, not `once`: 'close' comes once),
+  // so holding a socket allocates nothing per connection.
+  const letGo = (): void => { held-- }
   app.decorate('socketsHeld', { getter: () => held })
   app.addHook('onRequest', async (request, reply) => {
     if (!request.ws) return
@@ -79,7 +82,7 @@ export default fp(async function websocketPlugin (app) {
     // Held until the TCP socket closes, whatever happens after the
     // handshake: that is when its file descriptor is freed.
     held++
-    request.raw.socket.once('close', () => { held-- })
+    request.raw.socket.on('close', letGo)
     return undefined
   })
   // Once upgraded, a socket is a WebSocket: it no longer counts against its

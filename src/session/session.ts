@@ -27,6 +27,36 @@ export interface Admitted {
 export type MessageListener = (data: WebSocket.RawData, isBinary: boolean) => void
 
 /**
+ * One open connection's session: what its listeners need. It hangs off the
+ * socket (kSession) and the listeners are shared functions that find it
+ * there (ws calls them with the socket as `this`), so a connection costs one
+ * small object instead of a closure and scope per listener and a logger.
+ */
+class Session {
+  readonly ctx: SessionContext
+  readonly member: Member
+  readonly limiter: MessageRateLimiter
+  /** The upgrade request's id, bound to every log line of the connection. */
+  readonly reqId: string
+
+  constructor (ctx: SessionContext, member: Member, reqId: string) {
+    this.ctx = ctx
+    this.member = member
+    this.limiter = new MessageRateLimiter(ctx.messageRateLimit)
+    this.reqId = reqId
+  }
+
+  /** The connection's logger, built when something is logged (a connection logs a few lines in its life). */
+  get log (): LazyChildLogger {
+    const { id, userId } = this.member.connection
+    return lazyChild(this.ctx.log, { reqId: this.reqId, userId, connectionId: id })
+  }
+}
+
+const kSession = Symbol('session')
+type SessionSocket = WebSocket & { [kSession]?: Session }
+
+/**
  * Registers an admitted connection in the hub and starts serving it: its
  * messages, its resume, its token's lifetime, and the cleanup at close.
  * Everything happens synchronously, so no live message can slip past the
@@ -40,40 +70,51 @@ export function openSession (ctx: SessionContext, socket: WebSocket, admitted: A
   // replay that can reach this member already sees its scope.
   member.scope = principal.cameras
   member.seesPresence = principal.roles.includes('admin') || principal.roles.includes('presence')
-  const log = lazyChild(ctx.log, { reqId: admitted.reqId, userId: principal.userId, connectionId: id })
-  const onMessage = listen(ctx, socket, member, log)
-  log.info('websocket connection opened')
+  const session = new Session(ctx, member, admitted.reqId)
+  const sessionSocket = socket as SessionSocket
+  sessionSocket[kSession] = session
+  socket.on('pong', onPong)
+  socket.on('message', onMessage)
+  socket.on('error', onError)
+  socket.on('close', onClose)
+  session.log.info('websocket connection opened')
   greet(ctx, member, admitted)
   ctx.tokens.track(id, principal.expiresAt)
-  return onMessage
+  return (data, isBinary) => { onMessage.call(sessionSocket, data, isBinary) }
 }
 
-/** Attaches the socket's listeners; returns the message listener. */
-function listen (ctx: SessionContext, socket: WebSocket, member: Member, log: LazyChildLogger): MessageListener {
-  const limiter = new MessageRateLimiter(ctx.messageRateLimit)
-  socket.on('pong', () => { member.alive = true })
-  // ws calls this from the socket's data event: anything thrown here would
-  // reach the process and end every connection, so it ends only this one.
-  const onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
-    try {
-      receive(ctx, socket, member, limiter, log, data, isBinary)
-    } catch (err) {
-      fail(ctx.metrics.refused, socket, err, log, 'handling a message')
-    }
+function onPong (this: SessionSocket): void {
+  const session = this[kSession]
+  if (session !== undefined) session.member.alive = true
+}
+
+// ws calls this from the socket's data event: anything thrown here would
+// reach the process and end every connection, so it ends only this one.
+function onMessage (this: SessionSocket, data: WebSocket.RawData, isBinary: boolean): void {
+  const session = this[kSession]
+  if (session === undefined) return
+  try {
+    receive(session, this, data, isBinary)
+  } catch (err) {
+    fail(session.ctx.metrics.refused, this, err, session.log, 'handling a message')
   }
-  socket.on('message', onMessage)
-  socket.on('error', (err) => {
-    log.info({ err: err.message }, 'websocket error')
-  })
-  socket.on('close', (code) => { close(ctx, member, log, code) })
-  return onMessage
+}
+
+function onError (this: SessionSocket, err: Error): void {
+  this[kSession]?.log.info({ err: err.message }, 'websocket error')
+}
+
+function onClose (this: SessionSocket, code: number): void {
+  const session = this[kSession]
+  if (session !== undefined) close(session, code)
 }
 
 /** One client message: rate limit, parse, then resume or the message's handler. */
-function receive (ctx: SessionContext, socket: WebSocket, member: Member, limiter: MessageRateLimiter, log: LazyChildLogger, data: WebSocket.RawData, isBinary: boolean): void {
+function receive (session: Session, socket: WebSocket, data: WebSocket.RawData, isBinary: boolean): void {
+  const { ctx, member } = session
   if (socket.readyState !== socket.OPEN) return
-  if (!limiter.allow()) {
-    log.info({ closeCode: CloseCode.RATE_LIMITED }, 'closing connection: message rate limit exceeded')
+  if (!session.limiter.allow()) {
+    session.log.info({ closeCode: CloseCode.RATE_LIMITED }, 'closing connection: message rate limit exceeded')
     member.connection.close(CloseCode.RATE_LIMITED, `too many messages: at most ${ctx.messageRateLimit} per second`)
     return
   }
@@ -116,14 +157,15 @@ function greet (ctx: SessionContext, member: Member, admitted: Admitted): void {
 }
 
 /** Frees everything the connection held: its hub entry, slot, resume state and token entry. */
-function close (ctx: SessionContext, member: Member, log: LazyChildLogger, code: number): void {
+function close (session: Session, code: number): void {
+  const { ctx, member } = session
   const { id, userId } = member.connection
   ctx.hub.remove(id)
   ctx.slots.release(userId, id)
   ctx.resumer.forget(member)
   ctx.presence.forget(member)
   ctx.tokens.untrack(id)
-  log.info({ closeCode: code, durationMs: Date.now() - member.openedAt }, 'websocket connection closed')
+  session.log.info({ closeCode: code, durationMs: Date.now() - member.openedAt }, 'websocket connection closed')
 }
 
 /**

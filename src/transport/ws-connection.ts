@@ -116,9 +116,10 @@ export class WsConnection implements Connection, Sink {
  * @fastify/websocket assigned to it (which points at the request), and the
  * plugin's 'error' listener closes over request and reply: together several
  * kilobytes per idle connection. The listener is replaced by one that keeps
- * the plugin's behaviour (log, then terminate) without holding the request.
+ * the plugin's behaviour (the session logs, this terminates) without holding
+ * the request, and without a closure per connection.
  */
-export function releaseUpgrade (socket: WebSocket, onError?: (err: Error) => void): void {
+export function releaseUpgrade (socket: WebSocket): void {
   const raw = (socket as unknown as { _socket?: Socket & { _httpMessage?: { detachSocket?: (s: Socket) => void } | null } })._socket
   const response = raw?._httpMessage
   if (raw !== undefined && response != null) {
@@ -126,8 +127,9 @@ export function releaseUpgrade (socket: WebSocket, onError?: (err: Error) => voi
     raw._httpMessage = null
   }
   socket.removeAllListeners('error')
-  socket.on('error', (err) => {
-    onError?.(err)
-    socket.terminate()
-  })
+  socket.on('error', terminateOnError)
+}
+
+function terminateOnError (this: WebSocket): void {
+  this.terminate()
 }

@@ -136,7 +136,7 @@ function check (got: Message, expected: Expected, sent: string): void {
 interface Slot { client: Client, member: Member, model: Model }
 
 function serverState (member: Member): string {
-  const { eventTypes, cameraIds } = member.subscription
+  const { event_types: eventTypes, camera_ids: cameraIds } = member.subscription.toJSON()
   return JSON.stringify({ eventTypes: [...eventTypes].sort(), cameraIds: cameraIds === null ? null : [...cameraIds].sort() })
 }
 function modelState (model: Model): string {

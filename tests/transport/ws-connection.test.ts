@@ -165,13 +165,11 @@ t.test('releaseUpgrade lets go of the HTTP response and keeps one error listener
   let detached: unknown = null
   raw._httpMessage = { detachSocket: (socket: unknown) => { detached = socket } }
   peer.serverSocket.on('error', () => { throw new Error('the old listener must be gone') })
-  const errors: string[] = []
-  releaseUpgrade(peer.serverSocket, err => { errors.push(err.message) })
+  releaseUpgrade(peer.serverSocket)
   t.equal(detached, raw, 'the response let go of the socket')
   t.equal(raw._httpMessage, null)
   t.equal(peer.serverSocket.listenerCount('error'), 1)
   peer.serverSocket.emit('error', new Error('bad frame'))
-  t.same(errors, ['bad frame'])
   t.equal((await peer.closed).code, 1006, 'the socket was terminated')
 })
 

@@ -9,13 +9,16 @@
 #   CONNECTIONS=20000 WORKERS=2 npm run loadtest:cluster
 #
 # Settings (environment): CONNECTIONS (100000), WORKERS (6), RAMP (1000),
+# DURATION (30 s measured once connected), PUBLISH_RATE (0.2 events/s: one
+# broadcast to every socket each 5 s, so each is measured on its own), PORT
+# (8400), REDIS_PORT (6400), OUT (bench/results/cluster-<time>.json),
+# SERVICE_NODE_OPTIONS (Node options for the service only, e.g.
+# --max-semi-space-size=4: a smaller young generation per worker, see
+# docs/operations.md "Memory per worker").
 # The service gets rate limits off, statistics every 60 s, and the longest
 # handshake wait for Redis (REDIS_ACQUIRE_TIMEOUT_MS=1800): the clients share
 # the machine's cores with it, and with the default 1000 ms 2 of 100,000
 # handshakes were refused (1013, retryable) in our run.
-# DURATION (30 s measured once connected), PUBLISH_RATE (0.2 events/s: one
-# broadcast to every socket each 5 s, so each is measured on its own), PORT
-# (8400), REDIS_PORT (6400), OUT (bench/results/cluster-<time>.json).
 # It needs redis-server, a built tree (`npm run build`), and an open-file
 # limit of at least CONNECTIONS / WORKERS + 1000 per process.
 set -euo pipefail
@@ -69,7 +72,7 @@ until redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; do sleep 0.1; done
 
 secret=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 export JWT_SECRET="$secret"
-NODE_ENV=production HOST=127.0.0.1 PORT="$PORT" WORKERS="$WORKERS" REDIS_URL="redis://127.0.0.1:$REDIS_PORT" \
+NODE_OPTIONS="${SERVICE_NODE_OPTIONS:-${NODE_OPTIONS:-}}" NODE_ENV=production HOST=127.0.0.1 PORT="$PORT" WORKERS="$WORKERS" REDIS_URL="redis://127.0.0.1:$REDIS_PORT" \
   LOG_LEVEL=warn STATS_INTERVAL_MS=60000 \
   REDIS_ACQUIRE_TIMEOUT_MS="${REDIS_ACQUIRE_TIMEOUT_MS:-1800}" \
   WS_CONNECT_RATE_LIMIT_PER_MINUTE=0 HTTP_RATE_LIMIT_PER_MINUTE=0 MAX_PENDING_PER_IP=1024 \
@@ -97,7 +100,7 @@ sampler_pid=$!
 token=$(npm run -s token -- --user operator --roles admin --ttl 1h --secret "$secret")
 status () { curl -s -H "Authorization: Bearer $token" "http://127.0.0.1:$PORT/api/ws/status"; }
 
-echo "loadtest:cluster: $CONNECTIONS sockets on WORKERS=$WORKERS (redis 127.0.0.1:$REDIS_PORT), ramp $RAMP/s, $DURATION s measured"
+echo "loadtest:cluster: $CONNECTIONS sockets on WORKERS=$WORKERS (redis 127.0.0.1:$REDIS_PORT), ramp $RAMP/s, $DURATION s measured${SERVICE_NODE_OPTIONS:+, service NODE_OPTIONS=$SERVICE_NODE_OPTIONS}"
 result=0
 npm run -s loadtest -- --url "ws://127.0.0.1:$PORT/api/ws/statistics" --secret "$secret" \
   --connections "$CONNECTIONS" --ramp "$RAMP" --duration "$DURATION" --publish-rate "$PUBLISH_RATE" --out "$OUT" || result=$?

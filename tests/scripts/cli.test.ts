@@ -115,6 +115,7 @@ t.test('the cluster load test recipe prints its usage, and refuses arguments and
   const help = run(['--help'])
   t.equal(help.status, 0)
   t.match(help.stdout, /100,000 sockets/)
+  t.match(help.stdout, /SERVICE_NODE_OPTIONS \(Node options for the service only/, 'the settings include the service\'s Node options')
   for (const [args, env, pattern] of [
     [['--bogus'], {}, /takes no arguments .*got "--bogus"/],
     [[], { CONNECTIONS: 'abc' }, /CONNECTIONS must be a whole number, got "abc"/]

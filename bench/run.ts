@@ -12,6 +12,7 @@
  *   npm run bench -- --sizes 2000 --targets service,ws-reference --sustained-size 2000
  *   npm run bench -- --repeat 2           # every figure the best of two rounds (noisy machines)
  *   npm run bench -- --cpu-prof           # also writes CPU profiles of the targets
+ *   npm run bench -- --connect-prof       # CPU profiles of the measured connect phase only
  *   npm run bench -- --sizes 15000 --targets service --scopes 50   # camera scopes (below)
  *
  * Each measurement starts with a warm-up (--warmup, default 2000 per server
@@ -74,6 +75,7 @@ rate. Prints a table and writes JSON to bench/results/. Default N: 1000, 5000, 1
     broadcasts: { type: 'integer', min: 1, max: 1000, help: 'fan-out broadcasts per N, after 3 warm-up ones (default 10, 5 with --quick)' },
     repeat: { type: 'integer', default: 1, min: 1, max: 10, help: 'rounds; every figure is the best of them (noisy machines)' },
     'cpu-prof': { type: 'boolean', help: 'also write CPU profiles of the targets' },
+    'connect-prof': { type: 'boolean', help: 'write a CPU profile of every target process over the measured connect phase only (bench/results/connect-profile-<target>-<N>/)' },
     'in-flight': { type: 'integer', default: 192, min: 1, max: 2000, help: 'handshakes each client process keeps in flight while connecting; each process connects from its own loopback address (127.0.0.2, .3, …), so the per-address pending limit (MAX_PENDING_PER_IP, 512) does not bind' },
     warmup: { type: 'integer', default: 2000, min: 0, max: 18_000, help: 'handshakes opened and closed again before each measurement per server process (service-cluster: times --cluster-workers; at most N), so every process of the target has compiled its hot code as far as one process has; 0 measures from a cold start' },
     'cluster-workers': { type: 'integer', default: 2, min: 1, max: 8, help: 'WORKERS for service-cluster (1 isolates the cost of Redis and the hand-off from two workers sharing the cores)' },
@@ -256,6 +258,7 @@ async function startTarget (target: Target, label: string, env: Record<string, s
   const script = target === 'service' || cluster ? join(root, 'src/server.ts') : target === 'baseline' ? join(args.baseline!, 'src/server.ts') : join(here, 'targets', target === 'ws-reference' ? 'ws-reference.ts' : 'socketio.ts')
   const nodeArgs = ['--expose-gc', '--import', join(here, 'targets/gc-on-signal.mjs'), '--import', 'tsx']
   if (args['cpu-prof']) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', join(here, 'results', `profile-${label}`))
+  if (args['connect-prof']) nodeArgs.push('--import', join(here, 'targets/profile-on-signal.mjs'))
   // node:cluster workers inherit these node options (execArgv), so each worker also collects garbage on SIGUSR2.
   const child = spawn(process.execPath, [...nodeArgs, script], {
     cwd: root,
@@ -269,6 +272,7 @@ async function startTarget (target: Target, label: string, env: Record<string, s
       ...(target === 'baseline' ? BASELINE_ENV : {}),
       PORT: String(port),
       MAX_CONNECTIONS_PER_USER: '10000',
+      ...(args['connect-prof'] ? { BENCH_PROFILE_DIR: connectProfileDir(label) } : {}),
       ...(redis === undefined ? {} : { WORKERS: String(args['cluster-workers']), REDIS_URL: `redis://127.0.0.1:${redis.port}` }),
       ...env
     }
@@ -359,6 +363,16 @@ class Worker {
   }
 
   kill (): void { this.child.kill('SIGKILL') }
+}
+
+function connectProfileDir (label: string): string {
+  return join(here, 'results', `connect-profile-${label}`)
+}
+
+/** With --connect-prof: starts (then stops and writes) the CPU profiler in every Node process of the target. */
+function toggleConnectProfiles (running: Running): void {
+  if (args['connect-prof'] !== true) return
+  for (const pid of running.pids()) if (pid !== running.redis?.pid) process.kill(pid, 'SIGWINCH')
 }
 
 /** Forces a GC in every Node process of the target, then sums their RSS (and redis-server's). */
@@ -537,6 +551,7 @@ async function measure (target: Target, n: number): Promise<Result> {
     await warmUp(running, warmupCount, target === 'service' || target === 'service-cluster' || target === 'baseline')
     const users = Math.max(1, Math.ceil(n / 5))
     let offset = 0
+    toggleConnectProfiles(running)
     const serverCpuBefore = cpuByPid(running.pids())
     const clientCpuBefore = cpuByPid(workers.map(worker => worker.child.pid!))
     const connected = workers.map((worker, i) => {
@@ -547,6 +562,8 @@ async function measure (target: Target, n: number): Promise<Result> {
       return reply
     })
     const reports = await Promise.all(connected)
+    toggleConnectProfiles(running)
+    if (args['connect-prof'] === true) console.log(`    connect-phase CPU profiles: ${connectProfileDir(label)}/`)
     const opened = reports.reduce((sum, r) => sum + r.opened, 0)
     const failed = reports.reduce((sum, r) => sum + r.failed, 0)
     if (failed > 0) {

@@ -30,6 +30,17 @@ async function freePort (): Promise<number> {
 }
 
 /** A real redis-server on a free port, without persistence: a restart loses every key. */
+/** Keeps Redis busy for `ARGV[1]` ms in one script, as a slow command or an overloaded host would: `admin.eval(BUSY_SCRIPT, 0, ms)`. */
+export const BUSY_SCRIPT = `
+local function now ()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+end
+local start = now()
+while now() - start < tonumber(ARGV[1]) do end
+return 1
+`
+
 export class RedisServer {
   readonly port: number
   #process: ChildProcess | null = null

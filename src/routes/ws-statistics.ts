@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import type { IncomingMessage } from 'node:http'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
 import type WebSocket from 'ws'
@@ -11,7 +12,7 @@ import { abandonSession, openSession } from '../session/session.js'
 import { createTokenWheel } from '../session/token-wheel.js'
 import { errorReply } from '../protocol/http-replies.js'
 import { fail, refuse, SHUTDOWN_REASON } from '../transport/refusal.js'
-import { releaseUpgrade } from '../transport/ws-connection.js'
+import { flushHandshake, holdHandshake, releaseUpgrade } from '../transport/ws-connection.js'
 
 export { EXPIRED_REASON } from '../session/token-wheel.js'
 
@@ -32,6 +33,11 @@ function tokenOf (request: FastifyRequest): string | undefined {
   const fromQuery = query?.token
   if (typeof fromQuery === 'string' && fromQuery !== '') return fromQuery
   return bearerToken(request.headers.authorization)
+}
+
+/** True for the statistics endpoint's path, with or without a query. */
+function isStatisticsPath (url: string | undefined): boolean {
+  return url !== undefined && url.startsWith(WS_PATH) && (url.length === WS_PATH.length || url.charCodeAt(WS_PATH.length) === 63 /* ? */)
 }
 
 /** `?stream=`: the sequence `last_seq` came from, when the client names it. */
@@ -74,6 +80,11 @@ export default async function wsStatisticsRoute (app: FastifyInstance): Promise<
     allowedOrigins: config.ALLOWED_ORIGINS === null ? null : new Set(config.ALLOWED_ORIGINS),
     session: sessionContext(app, tokens)
   }
+  // Every upgrade of this route ends in a greeting or a refusal, both of
+  // which flush what is held; upgrades of other paths are not held.
+  app.websocketServer.on('headers', (_headers: string[], request: IncomingMessage) => {
+    if (isStatisticsPath(request.url)) holdHandshake(request.socket)
+  })
   const connectRateLimit = config.WS_CONNECT_RATE_LIMIT > 0
     ? { max: config.WS_CONNECT_RATE_LIMIT, timeWindow: 60_000 }
     : false
@@ -217,6 +228,8 @@ function admitWithSlot (admission: Admission, socket: WebSocket, request: Fastif
     held = true
     const onMessage = openSession(session, socket, { id, principal, reqId: request.id, lastSeq: lastSeqOf(request), stream: streamOf(request) })
     held = false
+    // The 101, the greeting and any replay leave in one write.
+    flushHandshake(socket)
     for (const [data, isBinary] of early) onMessage(data, isBinary)
   }).catch((err: unknown) => {
     if (held) {

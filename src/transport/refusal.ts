@@ -1,5 +1,6 @@
 import type WebSocket from 'ws'
 import { CloseCode } from '../protocol/close-codes.js'
+import { flushHandshake } from './ws-connection.js'
 
 /** A bug met while serving one connection closes that connection (1011), never the process. */
 export const INTERNAL_REASON = 'internal error: the server could not handle this connection; reconnect'
@@ -14,6 +15,8 @@ export interface RefusalCounter {
 export function refuse (refused: RefusalCounter, socket: WebSocket, code: number, reason: string): void {
   refused.inc({ code: String(code) })
   socket.close(code, reason)
+  // The 101 and the close frame leave together (see holdHandshake).
+  flushHandshake(socket)
 }
 
 /** Logs an unexpected failure on one connection and closes it with 1011. */

@@ -133,3 +133,33 @@ export function releaseUpgrade (socket: WebSocket): void {
 function terminateOnError (this: WebSocket): void {
   this.terminate()
 }
+
+/**
+ * Holds back what is written to an upgrading socket, the 101 response first,
+ * until `flushHandshake`. Admission decides after the upgrade (a browser can
+ * only read a refusal as a close code), and in a cluster it waits for Redis:
+ * without the hold the client is sent the 101 at once and its greeting or
+ * close frame later, two writes and two wake-ups of the client per
+ * handshake; with it, one. Called from ws's 'headers' event, just before the
+ * 101 is written.
+ */
+export function holdHandshake (raw: Socket): void {
+  raw.cork()
+}
+
+/**
+ * Sends what `holdHandshake` held back, in one write: once the session has
+ * greeted its client, or with the close frame of a refusal. The uncork
+ * waits for the end of the tick, after the outbound queues have written the
+ * frames of this tick (their flush was scheduled first). Safe on a socket
+ * that was never held and when called twice: an uncork of a socket that is
+ * not corked does nothing, and ws corks only within one synchronous send.
+ */
+export function flushHandshake (socket: WebSocket): void {
+  const raw = (socket as unknown as { _socket?: Socket })._socket
+  if (raw !== undefined && raw.writableCorked > 0) process.nextTick(uncork, raw)
+}
+
+function uncork (raw: Socket): void {
+  if (raw.writableCorked > 0) raw.uncork()
+}

@@ -6,20 +6,9 @@ import { createBackplane } from '../../src/backplane/create-backplane.js'
 import type { AcquireResult } from '../../src/backplane/slot-limiter.js'
 import { BUSY_REASON } from '../../src/routes/ws-statistics.js'
 import { Client, connect, testConfig, token, type Server } from '../helper.js'
-import { eventually, NEEDS_REDIS, RedisServer, startInstance } from '../redis.js'
+import { BUSY_SCRIPT, eventually, NEEDS_REDIS, RedisServer, startInstance } from '../redis.js'
 
 type Test = { teardown (fn: () => unknown): void }
-
-/** Keeps Redis busy for `ARGV[1]` ms in one script, as a slow command or an overloaded host would. */
-const BUSY = `
-local function now ()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-end
-local start = now()
-while now() - start < tonumber(ARGV[1]) do end
-return 1
-`
 
 /**
  * Runs busy scripts on their own connection until stopped, `gapMs` apart:
@@ -31,7 +20,7 @@ function slowDown (admin: Redis, busyMs: number, gapMs = 0): { stop: () => Promi
   let stopped = false
   const loop = (async () => {
     while (!stopped) {
-      await admin.eval(BUSY, 0, busyMs)
+      await admin.eval(BUSY_SCRIPT, 0, busyMs)
       if (gapMs > 0) await new Promise(resolve => setTimeout(resolve, gapMs))
     }
   })()
@@ -202,15 +191,17 @@ t.test('past REDIS_ACQUIRE_QUEUE_MAX waiting handshakes, upgrades get HTTP 503 P
   // Redis busy for 1.2 s. The first acquires go out as the two calls in flight
   // (the second carries those that came during its linger, up to 5 ms), one
   // more waits here, and the upgrade after that is refused.
-  const busy = admin.eval(BUSY, 0, 1200)
+  const busy = admin.eval(BUSY_SCRIPT, 0, 1200)
   const waiting: Array<Promise<{ outcome: string }>> = []
   let response: import('node:http').IncomingMessage | undefined
   for (let i = 0; i < 40 && response === undefined; i++) {
     const client = new Client(`${instance.wsUrl}?token=${token(`queue-${i}`)}`)
     client.ws.on('error', () => {})
     t.teardown(() => { client.ws.terminate() })
-    // Whichever comes second never settles or rejects with the socket's end: ignored.
-    const upgraded = once(client.ws, 'upgrade').then(() => undefined, () => undefined)
+    // The server takes the upgrade (its 101 is held until the slot is
+    // answered, so the client cannot tell); whichever comes second never
+    // settles or rejects with the socket's end: ignored.
+    const upgraded = once(instance.app.websocketServer, 'headers').then(() => undefined, () => undefined)
     const refused = once(client.ws, 'unexpected-response').then(([, res]) => res as import('node:http').IncomingMessage, () => undefined)
     response = await Promise.race([upgraded, refused])
     if (response !== undefined) break

@@ -1,0 +1,68 @@
+import { once } from 'node:events'
+import { connect } from 'node:net'
+import t from 'tap'
+import { CloseCode } from '../../src/protocol/close-codes.js'
+import { WS_PATH } from '../../src/routes/ws-statistics.js'
+import { connect as connectClient, token, type Test } from '../helper.js'
+import { BUSY_SCRIPT, NEEDS_REDIS, RedisServer, startInstance } from '../redis.js'
+
+/** Sends an upgrade request on a bare TCP socket and resolves with the first bytes that come back. */
+async function firstChunk (t: Test, port: number, user: string): Promise<Buffer> {
+  const socket = connect(port, '127.0.0.1')
+  t.teardown(() => { socket.destroy() })
+  socket.on('error', () => {})
+  await once(socket, 'connect')
+  socket.write([
+    `GET ${WS_PATH}?token=${token(user)} HTTP/1.1`,
+    'Host: 127.0.0.1',
+    'Upgrade: websocket',
+    'Connection: Upgrade',
+    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
+    'Sec-WebSocket-Version: 13',
+    '', ''
+  ].join('\r\n'))
+  const [chunk] = await once(socket, 'data') as [Buffer]
+  return chunk
+}
+
+/** The first frame after the 101 response's headers: its opcode and payload. */
+function frameAfterHeaders (chunk: Buffer): { opcode: number, payload: Buffer } | null {
+  const end = chunk.indexOf('\r\n\r\n')
+  if (end === -1 || chunk.length < end + 6) return null
+  const at = end + 4
+  const opcode = chunk[at] & 0x0f
+  let length = chunk[at + 1] & 0x7f
+  let start = at + 2
+  if (length === 126) { length = chunk.readUInt16BE(at + 2); start = at + 4 }
+  return { opcode, payload: chunk.subarray(start, start + length) }
+}
+
+t.test('while Redis answers the slot, the 101 waits and leaves with the greeting in one write', { skip: NEEDS_REDIS }, async t => {
+  const redis = await RedisServer.start(t)
+  const instance = await startInstance(t, redis)
+  const admin = redis.client(t)
+  // The instance is registered and its scripts are loaded before Redis gets busy.
+  await connectClient(instance, t, 'warm')
+  const busy = admin.eval(BUSY_SCRIPT, 0, 400)
+  const chunk = await firstChunk(t, instance.port, 'held')
+  t.match(chunk.toString('latin1'), /^HTTP\/1\.1 101 Switching Protocols\r\n/, 'the upgrade was accepted')
+  const frame = frameAfterHeaders(chunk)
+  t.equal(frame?.opcode, 1, 'a text frame came in the same read as the 101')
+  t.match(JSON.parse(frame?.payload.toString() ?? '{}'), { type: 'connection_status', status: 'connected' }, 'the greeting')
+  await busy
+})
+
+t.test('a handshake refused while Redis is slow gets its 101 and its 1013 close frame together', { skip: NEEDS_REDIS }, async t => {
+  const redis = await RedisServer.start(t)
+  const instance = await startInstance(t, redis, { REDIS_ACQUIRE_TIMEOUT_MS: 100 })
+  const admin = redis.client(t)
+  await connectClient(instance, t, 'warm')
+  const busy = admin.eval(BUSY_SCRIPT, 0, 600)
+  const chunk = await firstChunk(t, instance.port, 'refused')
+  t.match(chunk.toString('latin1'), /^HTTP\/1\.1 101 Switching Protocols\r\n/, 'the upgrade was accepted')
+  const frame = frameAfterHeaders(chunk)
+  t.equal(frame?.opcode, 8, 'a close frame came in the same read as the 101')
+  t.equal(frame?.payload.readUInt16BE(0), CloseCode.TRY_AGAIN_LATER, 'with 1013: retry shortly')
+  t.match(frame?.payload.subarray(2).toString(), /PUSH_BACKPLANE_BUSY/, 'and a reason that says what happened')
+  await busy
+})

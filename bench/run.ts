@@ -73,7 +73,7 @@ rate. Prints a table and writes JSON to bench/results/. Default N: 1000, 5000, 1
     targets: { type: 'enums', values: [...TARGETS, 'baseline'], help: 'what to measure (default: all but baseline; service-cluster only with redis-server installed)' },
     'sustained-size': { type: 'integer', min: 1, max: 18_000, help: 'N for the sustained-rate search (default 5000, 1000 with --quick)' },
     broadcasts: { type: 'integer', min: 1, max: 1000, help: 'fan-out broadcasts per N, after 3 warm-up ones (default 10, 5 with --quick)' },
-    repeat: { type: 'integer', default: 1, min: 1, max: 10, help: 'rounds; every figure is the best of them (noisy machines)' },
+    repeat: { type: 'integer', default: 1, min: 1, max: 10, help: 'rounds; every figure is the best of them (noisy machines); with service and service-cluster also the handshake ratio of each round' },
     'cpu-prof': { type: 'boolean', help: 'also write CPU profiles of the targets' },
     'connect-prof': { type: 'boolean', help: 'write a CPU profile of every target process over the measured connect phase only (bench/results/connect-profile-<target>-<N>/)' },
     'in-flight': { type: 'integer', default: 192, min: 1, max: 2000, help: 'handshakes each client process keeps in flight while connecting; each process connects from its own loopback address (127.0.0.2, .3, …), so the per-address pending limit (MAX_PENDING_PER_IP, 512) does not bind' },
@@ -747,6 +747,8 @@ process.on('SIGINT', () => {
   process.exit(130)
 })
 const runs: Result[] = []
+/** The round each run belongs to: a failed run leaves a gap, so rounds are paired by number, not position. */
+const roundOf = new Map<Result, number>()
 for (let round = 1; round <= repeat; round++) {
   for (const n of sizes) {
     // Alternate the order between rounds, so no target always runs right after the same one.
@@ -755,7 +757,9 @@ for (let round = 1; round <= repeat; round++) {
       console.log(`  ${target} N=${n}${repeat > 1 ? ` (round ${round}/${repeat})` : ''} …`)
       try {
         const started = Date.now()
-        runs.push(await measure(target, n))
+        const result = await measure(target, n)
+        runs.push(result)
+        roundOf.set(result, round)
         console.log(`    (${Math.round((Date.now() - started) / 1000)} s)`)
       } catch (err) {
         console.error(`  ${target} N=${n} failed: ${(err as Error).message}`)
@@ -797,6 +801,17 @@ for (const n of sizes) {
     if (group.length > 0) results.push(best(group))
   }
 }
+/** Per N, the cluster's handshakes/s over one process's in each round that measured both. */
+const roundRatios = sizes.flatMap(n => {
+  const handshakes: number[] = []
+  for (let round = 1; round <= repeat; round++) {
+    const of = (target: Target): Result | undefined => runs.find(r => r.n === n && r.target === target && roundOf.get(r) === round)
+    const one = of('service')
+    const cluster = of('service-cluster')
+    if (one !== undefined && cluster !== undefined) handshakes.push(cluster.handshakesPerSec / one.handshakesPerSec)
+  }
+  return handshakes.length === 0 ? [] : [{ n, handshakes }]
+})
 const LOWER_BETTER = '(lower is better except held, handshakes/s and sustained ev/s; CPU/handshake is the server\'s CPU time per connection opened, every process of it, redis-server included)'
 let output = table(results, 'ws-reference')
 console.log('\n' + output + `\n\nratios in parentheses are against ws-reference at the same N ${LOWER_BETTER}`)
@@ -805,8 +820,15 @@ if (pair.some(r => r.target === 'service-cluster') && pair.some(r => r.target ==
   const versus = table(pair, 'service')
   output += '\n\nvs service:\n' + versus
   console.log(`\n${args['cluster-workers']} worker(s) on Redis (service-cluster) vs one process (service):\n` + versus + `\n\nratios in parentheses are against service at the same N ${LOWER_BETTER}`)
+  if (repeat > 1) {
+    // Best against best hides how often a single run falls short; each round's own ratio shows it.
+    const lines = roundRatios.map(({ n, handshakes }) =>
+      `  N=${n}: ${handshakes.map(r => r.toFixed(2)).join(', ')} (median ${median(handshakes).toFixed(2)}, lowest ${Math.min(...handshakes).toFixed(2)})`)
+    output += '\n\nhandshakes/s, service-cluster / service, round by round:\n' + lines.join('\n')
+    console.log('\nhandshakes/s, service-cluster / service, round by round (both measured in the same round):\n' + lines.join('\n'))
+  }
 }
 mkdirSync(join(here, 'results'), { recursive: true })
 const out = args.out ?? join(here, 'results', `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`)
-writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine, sizes, sustainedSize, broadcasts, repeat, scopes, camera: CAMERA, results, runs, table: output }, null, 2))
+writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine, sizes, sustainedSize, broadcasts, repeat, scopes, camera: CAMERA, results, runs, roundRatios, table: output }, null, 2))
 console.log(`results written to ${out}`)

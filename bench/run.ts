@@ -13,6 +13,7 @@
  *   npm run bench -- --repeat 2           # every figure the best of two rounds (noisy machines)
  *   npm run bench -- --cpu-prof           # also writes CPU profiles of the targets
  *   npm run bench -- --connect-prof       # CPU profiles of the measured connect phase only
+ *   npm run bench -- --connect-perf       # per-thread CPU, context switches and syscalls of that phase (perf)
  *   npm run bench -- --sizes 15000 --targets service --scopes 50   # camera scopes (below)
  *
  * Each measurement starts with a warm-up (--warmup, default 2000 per server
@@ -76,6 +77,7 @@ rate. Prints a table and writes JSON to bench/results/. Default N: 1000, 5000, 1
     repeat: { type: 'integer', default: 1, min: 1, max: 10, help: 'rounds; every figure is the best of them (noisy machines); with service and service-cluster also the handshake ratio of each round' },
     'cpu-prof': { type: 'boolean', help: 'also write CPU profiles of the targets' },
     'connect-prof': { type: 'boolean', help: 'write a CPU profile of every target process over the measured connect phase only (bench/results/connect-profile-<target>-<N>/)' },
+    'connect-perf': { type: 'boolean', help: 'count CPU time, context switches and socket system calls of every thread of the target (redis-server included) over the measured connect phase only, with `perf stat --per-thread` (bench/results/connect-perf-<target>-<N>.txt; needs perf and root or perf_event_paranoid <= 1)' },
     'in-flight': { type: 'integer', default: 192, min: 1, max: 2000, help: 'handshakes each client process keeps in flight while connecting; each process connects from its own loopback address (127.0.0.2, .3, …), so the per-address pending limit (MAX_PENDING_PER_IP, 512) does not bind' },
     warmup: { type: 'integer', default: 2000, min: 0, max: 18_000, help: 'handshakes opened and closed again before each measurement per server process (service-cluster: times --cluster-workers; at most N), so every process of the target has compiled its hot code as far as one process has; 0 measures from a cold start' },
     'cluster-workers': { type: 'integer', default: 2, min: 1, max: 8, help: 'WORKERS for service-cluster (1 isolates the cost of Redis and the hand-off from two workers sharing the cores)' },
@@ -375,6 +377,32 @@ function toggleConnectProfiles (running: Running): void {
   for (const pid of running.pids()) if (pid !== running.redis?.pid) process.kill(pid, 'SIGWINCH')
 }
 
+/** What --connect-perf counts: where a handshake's CPU goes that a JavaScript profile cannot see. */
+const PERF_EVENTS = 'task-clock,context-switches,syscalls:sys_enter_epoll_pwait,syscalls:sys_enter_accept4,syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_writev'
+
+/**
+ * With --connect-perf: attaches `perf stat` to every process of the target
+ * and returns what stops it (perf writes its counts on SIGINT). Divide the
+ * counts by the handshakes opened to get them per handshake.
+ */
+async function startConnectPerf (running: Running, label: string): Promise<(() => Promise<void>) | null> {
+  if (args['connect-perf'] !== true) return null
+  mkdirSync(join(here, 'results'), { recursive: true })
+  const out = join(here, 'results', `connect-perf-${label}.txt`)
+  const child = spawn('perf', ['stat', '--per-thread', '-e', PERF_EVENTS, '-o', out, '-p', running.pids().join(',')], { stdio: ['ignore', 'ignore', 'inherit'] })
+  const exited = new Promise<void>(resolve => {
+    child.once('error', err => { console.error(`    --connect-perf: could not run perf (${err.message}); install it (Debian: linux-perf)`); resolve() })
+    child.once('exit', () => { resolve() })
+  })
+  // perf gives no sign once it has attached; it takes well under this.
+  await sleep(300)
+  return async () => {
+    child.kill('SIGINT')
+    await exited
+    console.log(`    connect-phase perf counts: ${out}`)
+  }
+}
+
 /** Forces a GC in every Node process of the target, then sums their RSS (and redis-server's). */
 async function gcAndRss (running: Running): Promise<number> {
   const pids = running.pids()
@@ -552,6 +580,7 @@ async function measure (target: Target, n: number): Promise<Result> {
     const users = Math.max(1, Math.ceil(n / 5))
     let offset = 0
     toggleConnectProfiles(running)
+    const stopPerf = await startConnectPerf(running, label)
     const serverCpuBefore = cpuByPid(running.pids())
     const clientCpuBefore = cpuByPid(workers.map(worker => worker.child.pid!))
     const connected = workers.map((worker, i) => {
@@ -563,6 +592,7 @@ async function measure (target: Target, n: number): Promise<Result> {
     })
     const reports = await Promise.all(connected)
     toggleConnectProfiles(running)
+    await stopPerf?.()
     if (args['connect-prof'] === true) console.log(`    connect-phase CPU profiles: ${connectProfileDir(label)}/`)
     const opened = reports.reduce((sum, r) => sum + r.opened, 0)
     const failed = reports.reduce((sum, r) => sum + r.failed, 0)

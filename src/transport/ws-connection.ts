@@ -138,10 +138,10 @@ function terminateOnError (this: WebSocket): void {
  * Holds back what is written to an upgrading socket, the 101 response first,
  * until `flushHandshake`. Admission decides after the upgrade (a browser can
  * only read a refusal as a close code), and in a cluster it waits for Redis:
- * without the hold the client is sent the 101 at once and its greeting or
- * close frame later, two writes and two wake-ups of the client per
- * handshake; with it, one. Called from ws's 'headers' event, just before the
- * 101 is written.
+ * without the hold the 101 leaves at once and the greeting or close frame
+ * later, two writes per handshake; with it, one, and a client's `open` is
+ * followed at once by its greeting. Called from ws's 'headers' event, just
+ * before the 101 is written.
  */
 export function holdHandshake (raw: Socket): void {
   raw.cork()

@@ -1,6 +1,7 @@
 import { once } from 'node:events'
 import { connect } from 'node:net'
-import t from 'tap'
+import t, { type Test as TapTest } from 'tap'
+import type { Config } from '../../src/config.js'
 import { CloseCode } from '../../src/protocol/close-codes.js'
 import { WS_PATH } from '../../src/routes/ws-statistics.js'
 import { connect as connectClient, token, type Test } from '../helper.js'
@@ -37,15 +38,25 @@ function frameAfterHeaders (chunk: Buffer): { opcode: number, payload: Buffer } 
   return { opcode, payload: chunk.subarray(start, start + length) }
 }
 
-t.test('while Redis answers the slot, the 101 waits and leaves with the greeting in one write', { skip: NEEDS_REDIS }, async t => {
+/**
+ * An instance on a real redis-server that is then kept busy for `busyMs`;
+ * `user` sends its upgrade meanwhile. Resolves with the first bytes it reads
+ * (checked to start with the 101) and the busy script's end.
+ */
+async function handshakeWhileBusy (t: TapTest, overrides: Partial<Config>, busyMs: number, user: string): Promise<{ chunk: Buffer, busy: Promise<unknown> }> {
   const redis = await RedisServer.start(t)
-  const instance = await startInstance(t, redis)
+  const instance = await startInstance(t, redis, overrides)
   const admin = redis.client(t)
   // The instance is registered and its scripts are loaded before Redis gets busy.
   await connectClient(instance, t, 'warm')
-  const busy = admin.eval(BUSY_SCRIPT, 0, 400)
-  const chunk = await firstChunk(t, instance.port, 'held')
+  const busy = admin.eval(BUSY_SCRIPT, 0, busyMs)
+  const chunk = await firstChunk(t, instance.port, user)
   t.match(chunk.toString('latin1'), /^HTTP\/1\.1 101 Switching Protocols\r\n/, 'the upgrade was accepted')
+  return { chunk, busy }
+}
+
+t.test('while Redis answers the slot, the 101 waits and leaves with the greeting in one write', { skip: NEEDS_REDIS }, async t => {
+  const { chunk, busy } = await handshakeWhileBusy(t, {}, 400, 'held')
   const frame = frameAfterHeaders(chunk)
   t.equal(frame?.opcode, 1, 'a text frame came in the same read as the 101')
   t.match(JSON.parse(frame?.payload.toString() ?? '{}'), { type: 'connection_status', status: 'connected' }, 'the greeting')
@@ -53,13 +64,7 @@ t.test('while Redis answers the slot, the 101 waits and leaves with the greeting
 })
 
 t.test('a handshake refused while Redis is slow gets its 101 and its 1013 close frame together', { skip: NEEDS_REDIS }, async t => {
-  const redis = await RedisServer.start(t)
-  const instance = await startInstance(t, redis, { REDIS_ACQUIRE_TIMEOUT_MS: 100 })
-  const admin = redis.client(t)
-  await connectClient(instance, t, 'warm')
-  const busy = admin.eval(BUSY_SCRIPT, 0, 600)
-  const chunk = await firstChunk(t, instance.port, 'refused')
-  t.match(chunk.toString('latin1'), /^HTTP\/1\.1 101 Switching Protocols\r\n/, 'the upgrade was accepted')
+  const { chunk, busy } = await handshakeWhileBusy(t, { REDIS_ACQUIRE_TIMEOUT_MS: 100 }, 600, 'refused')
   const frame = frameAfterHeaders(chunk)
   t.equal(frame?.opcode, 8, 'a close frame came in the same read as the 101')
   t.equal(frame?.payload.readUInt16BE(0), CloseCode.TRY_AGAIN_LATER, 'with 1013: retry shortly')

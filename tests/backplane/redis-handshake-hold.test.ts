@@ -49,6 +49,9 @@ async function handshakeWhileBusy (t: TapTest, overrides: Partial<Config>, busyM
   const admin = redis.client(t)
   // The instance is registered and its scripts are loaded before Redis gets busy.
   await connectClient(instance, t, 'warm')
+  // Connected, so the script is written at once and reaches Redis before the
+  // handshake's acquire (a command queued behind the connect could lose).
+  await admin.ping()
   const busy = admin.eval(BUSY_SCRIPT, 0, busyMs)
   const chunk = await firstChunk(t, instance.port, user)
   t.match(chunk.toString('latin1'), /^HTTP\/1\.1 101 Switching Protocols\r\n/, 'the upgrade was accepted')

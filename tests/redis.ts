@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { createServer } from 'node:net'
+import { connect, createServer, type Socket } from 'node:net'
 import { Redis } from 'ioredis'
 import type { Config } from '../src/config.js'
 import { startServer, TEST_SECRET, type Server } from './helper.js'
@@ -183,5 +183,60 @@ export async function eventually (condition: () => Promise<boolean>, what: strin
   while (!await condition().catch(() => false)) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise(resolve => setTimeout(resolve, 10))
+  }
+}
+
+/**
+ * A TCP proxy in front of a redis-server that can hold Redis's replies back
+ * (Redis has run the commands; their answers are late, as over a slow
+ * network), then deliver them in order.
+ */
+export class ReplyHoldingProxy {
+  readonly port: number
+  #holding = false
+  readonly #held: Array<[Socket, Buffer]> = []
+
+  private constructor (port: number) {
+    this.port = port
+  }
+
+  static async start (t: Test, redisPort: number): Promise<ReplyHoldingProxy> {
+    const sockets = new Set<Socket>()
+    const server = createServer(client => {
+      const upstream = connect(redisPort, '127.0.0.1')
+      for (const socket of [client, upstream]) {
+        sockets.add(socket)
+        socket.on('error', () => {})
+        socket.on('close', () => { sockets.delete(socket); client.destroy(); upstream.destroy() })
+      }
+      client.pipe(upstream)
+      upstream.on('data', (chunk: Buffer) => {
+        if (proxy.#holding) proxy.#held.push([client, chunk])
+        else client.write(chunk)
+      })
+    })
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    const proxy = new ReplyHoldingProxy((server.address() as { port: number }).port)
+    t.teardown(() => {
+      server.close()
+      for (const socket of sockets) socket.destroy()
+    })
+    return proxy
+  }
+
+  get url (): string {
+    return `redis://127.0.0.1:${this.port}`
+  }
+
+  /** Replies from now on are kept back. */
+  hold (): void {
+    this.#holding = true
+  }
+
+  /** Delivers the replies kept back, in order, and passes later ones at once. */
+  release (): void {
+    this.#holding = false
+    for (const [client, chunk] of this.#held.splice(0)) client.write(chunk)
   }
 }

@@ -1,3 +1,4 @@
+import { afterPendingIo } from '../net/after-pending-io.js'
 import type { ConnectionHub } from './connection-hub.js'
 
 /**
@@ -8,7 +9,9 @@ import type { ConnectionHub } from './connection-hub.js'
  * @returns a function that stops the heartbeat.
  */
 export function startHeartbeat (hub: ConnectionHub, intervalMs: number, onDead?: (id: string) => void): () => void {
-  const timer = setInterval(() => {
+  let stopped = false
+  const sweep = (): void => {
+    if (stopped) return
     for (const member of hub.members()) {
       if (!member.alive) {
         onDead?.(member.connection.id)
@@ -18,7 +21,14 @@ export function startHeartbeat (hub: ConnectionHub, intervalMs: number, onDead?:
       member.alive = false
       member.connection.ping()
     }
-  }, intervalMs)
+  }
+  // After pongs already received are read: when this process was busy for a
+  // whole interval, they are waiting in the sockets, and their peers would
+  // otherwise be cut off for this process's own stall (see afterPendingIo).
+  const timer = setInterval(() => { afterPendingIo(sweep) }, intervalMs)
   timer.unref()
-  return () => clearInterval(timer)
+  return () => {
+    stopped = true
+    clearInterval(timer)
+  }
 }

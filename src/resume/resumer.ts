@@ -3,6 +3,7 @@ import type { History } from '../history/history.js'
 import type { Member } from '../hub/connection-hub.js'
 import { mayReceive } from '../hub/entitlement.js'
 import { LiveGate, type Held } from '../hub/live-gate.js'
+import { afterPendingIo } from '../net/after-pending-io.js'
 import { CloseCode } from '../protocol/close-codes.js'
 import { encode, now } from '../protocol/codec.js'
 import { frameOf } from '../protocol/frame-cache.js'
@@ -138,17 +139,21 @@ export class Resumer {
     if (this.#timer !== null) return
     const first = this.#awaiting.values().next()
     if (first.done === true) return
-    this.#timer = setTimeout(() => {
-      this.#timer = null
-      const at = Date.now()
-      for (const [member, deadline] of this.#awaiting) {
-        if (deadline > at) break
-        this.#awaiting.delete(member)
-        this.#release(member, -1)
-      }
-      this.#schedule()
-    }, Math.max(0, first.value - Date.now()))
+    // A first message already received but not yet read (this process was
+    // busy past the grace) still comes before any live one (see afterPendingIo).
+    this.#timer = setTimeout(() => { afterPendingIo(this.#endGraces) }, Math.max(0, first.value - Date.now()))
     this.#timer.unref()
+  }
+
+  readonly #endGraces = (): void => {
+    this.#timer = null
+    const at = Date.now()
+    for (const [member, deadline] of this.#awaiting) {
+      if (deadline > at) break
+      this.#awaiting.delete(member)
+      this.#release(member, -1)
+    }
+    this.#schedule()
   }
 
   /**

@@ -1,41 +1,16 @@
 import { once } from 'node:events'
-import { connect } from 'node:net'
 import t, { type Test as TapTest } from 'tap'
 import type { Config } from '../../src/config.js'
 import { CloseCode } from '../../src/protocol/close-codes.js'
-import { WS_PATH } from '../../src/routes/ws-statistics.js'
-import { connect as connectClient, token, type Test } from '../helper.js'
+import { connect as connectClient, type Test } from '../helper.js'
+import { frameAfterHeaders, sendUpgrade } from '../raw-upgrade.js'
 import { BUSY_SCRIPT, NEEDS_REDIS, RedisServer, startInstance } from '../redis.js'
 
 /** Sends an upgrade request on a bare TCP socket and resolves with the first bytes that come back. */
 async function firstChunk (t: Test, port: number, user: string): Promise<Buffer> {
-  const socket = connect(port, '127.0.0.1')
-  t.teardown(() => { socket.destroy() })
-  socket.on('error', () => {})
-  await once(socket, 'connect')
-  socket.write([
-    `GET ${WS_PATH}?token=${token(user)} HTTP/1.1`,
-    'Host: 127.0.0.1',
-    'Upgrade: websocket',
-    'Connection: Upgrade',
-    'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==',
-    'Sec-WebSocket-Version: 13',
-    '', ''
-  ].join('\r\n'))
+  const socket = await sendUpgrade(t, port, user)
   const [chunk] = await once(socket, 'data') as [Buffer]
   return chunk
-}
-
-/** The first frame after the 101 response's headers: its opcode and payload. */
-function frameAfterHeaders (chunk: Buffer): { opcode: number, payload: Buffer } | null {
-  const end = chunk.indexOf('\r\n\r\n')
-  if (end === -1 || chunk.length < end + 6) return null
-  const at = end + 4
-  const opcode = chunk[at] & 0x0f
-  let length = chunk[at + 1] & 0x7f
-  let start = at + 2
-  if (length === 126) { length = chunk.readUInt16BE(at + 2); start = at + 4 }
-  return { opcode, payload: chunk.subarray(start, start + length) }
 }
 
 /**

@@ -2,6 +2,7 @@ import { once } from 'node:events'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import t, { type Test as TapTest } from 'tap'
 import { Client, connect, publishEvent, startServer, token, waitFor, type Server } from '../helper.js'
+import { stallUntil, unreadBytes } from '../stall.js'
 
 async function publishMany (server: Server, count: number, camera = 'cam-1'): Promise<number[]> {
   const seqs: number[] = []
@@ -24,6 +25,24 @@ async function connectAndDrop (server: Server, t: TapTest, user = 'alice'): Prom
 }
 
 const seqsOf = (messages: Array<Record<string, unknown>>): number[] => messages.filter(m => m.type === 'camera_event' || m.type === 'alert').map(m => m.seq as number)
+
+t.test('a resume sent right after connecting comes first even when this process reads it after the grace', async t => {
+  const graceMs = 200
+  const server = await startServer(t, { RESUME_GRACE_MS: graceMs })
+  const lastSeq = await connectAndDrop(server, t)
+  const missed = await publishMany(server, 3)
+
+  const client = await Client.open(`${server.wsUrl}?token=${token('alice')}`, t)
+  const opened = Date.now()
+  client.send({ type: 'resume', last_seq: lastSeq })
+  // Busy until the grace is over, with the resume unread in the socket.
+  const port = (client.ws as unknown as { _socket: import('node:net').Socket })._socket.localPort as number
+  stallUntil(() => (unreadBytes(server.port, port) ?? 0) > 0 && Date.now() > opened + graceMs + 50, 'the resume message')
+
+  const answer = await client.next(m => (m.type === 'connection_status' && m.status === 'resumed') || m.type === 'error')
+  t.match(answer, { type: 'connection_status', status: 'resumed', replayed: 3 }, 'the resume was taken as the first message')
+  t.same(seqsOf(client.messages), missed, 'and replayed what was missed')
+})
 
 t.test('reconnecting with ?last_seq replays exactly what was missed, in order, then goes live', async t => {
   const server = await startServer(t)

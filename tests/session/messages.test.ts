@@ -1,6 +1,18 @@
 import t from 'tap'
+import { spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { connect, startServer, waitFor } from '../helper.js'
+import { createInterface } from 'node:readline'
+import { connect, startServer, token, waitFor } from '../helper.js'
+import { stallUntil, unreadBytes } from '../stall.js'
+
+/** A WebSocket peer in its own process (it answers pings while this one is stalled); prints its local port once open. */
+const PEER = `
+const WebSocket = require('ws')
+const ws = new WebSocket(process.env.PEER_URL)
+ws.on('open', () => { console.log(ws._socket.localPort) })
+ws.on('error', () => {})
+ws.on('close', () => { process.exit(0) })
+`
 
 t.test('ping is answered with pong echoing the client timestamp', async t => {
   const server = await startServer(t)
@@ -103,6 +115,32 @@ t.test('a dead peer is terminated by the heartbeat and frees its slot', async t 
   await waitFor(() => server.app.hub.connectionsOf('erin') === 0, 'the heartbeat to terminate the dead peer')
   await t.resolves(connect(server, t, 'erin'), 'the slot is free again')
   raw.destroy()
+})
+
+t.test('a peer whose pong came while this process was busy for a whole heartbeat interval stays connected', async t => {
+  const interval = 200
+  const server = await startServer(t, { HEARTBEAT_INTERVAL_MS: interval })
+  const peer = spawn(process.execPath, ['-e', PEER], { env: { ...process.env, PEER_URL: `${server.wsUrl}?token=${token('frank')}` }, stdio: ['ignore', 'pipe', 'inherit'] })
+  t.teardown(() => { peer.kill() })
+  const [line] = await once(createInterface({ input: peer.stdout! }), 'line') as [string]
+  const peerPort = Number(line)
+  await waitFor(() => server.app.hub.size === 1, 'the peer to be admitted')
+  const [member] = server.app.hub.members()
+
+  // The first ping goes out; this process then stalls past the next sweep,
+  // while the peer's pong waits unread in the socket.
+  const connection = member.connection
+  const ping = connection.ping.bind(connection)
+  let pings = 0
+  connection.ping = () => {
+    ping()
+    if (pings++ > 0) return
+    const at = Date.now()
+    stallUntil(() => (unreadBytes(server.port, peerPort) ?? 0) > 0 && Date.now() > at + interval + 50, "the peer's pong")
+  }
+  await waitFor(() => pings >= 2 || server.app.hub.size === 0, 'the sweep after the stall')
+  t.equal(server.app.hub.size, 1, 'the peer was not terminated')
+  t.ok(pings >= 2, 'it was pinged again instead')
 })
 
 t.test('a live peer answers protocol pings and stays connected across heartbeats', async t => {

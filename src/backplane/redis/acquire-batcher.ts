@@ -1,3 +1,4 @@
+import { afterPendingIo } from '../../net/after-pending-io.js'
 import type { AcquireResult } from '../slot-limiter.js'
 
 /** One handshake waiting for its slot. */
@@ -14,7 +15,9 @@ export class PendingAcquire {
     this.connectionId = connectionId
     this.deadline = Date.now() + timeoutMs
     this.#resolve = resolve
-    this.#timer = setTimeout(() => { this.answer({ ok: false, reason: 'busy' }) }, timeoutMs)
+    // An answer that reached the socket while this process was too busy to
+    // read it still counts: Redis admitted the handshake in time.
+    this.#timer = setTimeout(() => { afterPendingIo(() => { this.answer({ ok: false, reason: 'busy' }) }) }, timeoutMs)
   }
 
   /** True until the handshake got its answer (a result, or `busy` at its deadline). */

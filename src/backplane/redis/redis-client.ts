@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis'
+import { afterPendingIo } from '../../net/after-pending-io.js'
 
 /** How long a Redis command may take before it fails (a hung Redis must not hang requests). */
 export const REDIS_COMMAND_TIMEOUT_MS = 2000
@@ -31,13 +32,19 @@ const lastReceived = new WeakMap<Redis, number>()
  */
 export function dropIfHung (client: Redis, err: unknown): void {
   if (!(err instanceof Error) || err.message !== 'Command timed out' || client.status !== 'ready') return
-  if (Date.now() - (lastReceived.get(client) ?? 0) < REDIS_COMMAND_TIMEOUT_MS) return
   const stream = client.stream as object | undefined
-  if (stream !== undefined) {
-    if (dropping.has(stream)) return
-    dropping.add(stream)
-  }
-  client.disconnect(true)
+  // Judged once the replies already in the socket are read: after this
+  // process itself was busy past the timeout, they are there, unread, and
+  // Redis was answering all along (see afterPendingIo).
+  afterPendingIo(() => {
+    if (client.status !== 'ready' || client.stream !== stream) return
+    if (Date.now() - (lastReceived.get(client) ?? 0) < REDIS_COMMAND_TIMEOUT_MS) return
+    if (stream !== undefined) {
+      if (dropping.has(stream)) return
+      dropping.add(stream)
+    }
+    client.disconnect(true)
+  })
 }
 
 /** `host:port` of a Redis URL, without the password, for messages and logs. */

@@ -1,0 +1,76 @@
+import { once } from 'node:events'
+import { setImmediate as nextTurn } from 'node:timers/promises'
+import type { Redis } from 'ioredis'
+import t from 'tap'
+import { Keys } from '../../src/backplane/redis/keys.js'
+import { createRedisClient, dropIfHung, REDIS_COMMAND_TIMEOUT_MS } from '../../src/backplane/redis/redis-client.js'
+import { connect as connectClient } from '../helper.js'
+import { frameAfterHeaders, sendUpgrade } from '../raw-upgrade.js'
+import { BUSY_SCRIPT, NEEDS_REDIS, RedisServer, startInstance } from '../redis.js'
+import { stallUntil, unreadBytes } from '../stall.js'
+
+/**
+ * When this process, not Redis, was late (its event loop busy past a
+ * deadline), an answer Redis sent in time is waiting unread in the socket
+ * when the deadline's timer fires. The service reads it before it judges.
+ */
+
+/** The local port of the connection Redis knows by `name` (CLIENT SETNAME). */
+async function portOfClient (admin: Redis, name: string): Promise<number> {
+  const list = await admin.client('LIST') as string
+  const line = list.split('\n').find(entry => entry.includes(` name=${name} `))
+  if (line === undefined) throw new Error(`no Redis client named ${name} in CLIENT LIST`)
+  return Number(/ addr=127\.0\.0\.1:(\d+) /.exec(line)?.[1])
+}
+
+t.test('a slot Redis granted in time is not refused because this process read the answer after the acquire timeout', { skip: NEEDS_REDIS }, async t => {
+  const timeoutMs = 400
+  const redis = await RedisServer.start(t)
+  const instance = await startInstance(t, redis, { REDIS_ACQUIRE_TIMEOUT_MS: timeoutMs })
+  const admin = redis.client(t)
+  // Registered, scripts loaded, and the acquires' connection known.
+  await connectClient(instance, t, 'warm')
+  const port = await portOfClient(admin, 'push')
+
+  // Redis is busy for a while, so the acquire waits in its input buffer.
+  const busy = admin.eval(BUSY_SCRIPT, 0, 150)
+  const socket = await sendUpgrade(t, instance.port, 'stalled')
+  const chunk = once(socket, 'data') as Promise<[Buffer]>
+  while ((unreadBytes(redis.port, port) ?? 0) === 0) await nextTurn()
+  const sent = Date.now()
+
+  // Redis runs the acquire when the busy script ends, well within the
+  // timeout; this process reads nothing until the timeout has passed.
+  stallUntil(() => (unreadBytes(port, redis.port) ?? 0) > 0 && Date.now() > sent + timeoutMs + 50, "Redis's answer to the acquire")
+
+  const [bytes] = await chunk
+  t.match(bytes.toString('latin1'), /^HTTP\/1\.1 101 Switching Protocols\r\n/, 'the upgrade was accepted')
+  const frame = frameAfterHeaders(bytes)
+  t.equal(frame?.opcode, 1, 'a text frame, not a close frame')
+  t.match(JSON.parse(frame?.payload.toString() ?? '{}'), { type: 'connection_status', status: 'connected' }, 'the handshake was admitted')
+  await busy
+  t.equal(await admin.hlen(Keys.slots('stalled')), 1, 'and holds its slot in Redis')
+})
+
+t.test('a command that timed out while this process was busy, with the answer already received, does not drop the connection', { skip: NEEDS_REDIS }, async t => {
+  const redis = await RedisServer.start(t)
+  const client = createRedisClient(redis.url, 'own-stall-test')
+  t.teardown(() => { client.disconnect() })
+  await client.connect()
+  const stream = client.stream
+  const port = stream.localPort as number
+  let closes = 0
+  client.on('close', () => { closes++ })
+
+  const sent = Date.now()
+  const reply = client.set('key', 'value').then(() => 'answered', (err: unknown) => {
+    dropIfHung(client, err)
+    return (err as Error).message
+  })
+  stallUntil(() => (unreadBytes(port, redis.port) ?? 0) > 0 && Date.now() > sent + REDIS_COMMAND_TIMEOUT_MS + 50, "Redis's answer")
+  t.equal(await reply, 'Command timed out', "the command itself timed out (ioredis's timer ran first)")
+
+  t.equal(await client.get('key'), 'value', 'the connection keeps answering')
+  t.equal(client.stream, stream, 'on the same socket')
+  t.equal(closes, 0, 'it was never dropped')
+})

@@ -37,6 +37,8 @@ export class ConnectionHub {
   readonly #fanout: Fanout
   /** Incremented per enqueued message; a member joining records it. */
   #epoch = 0
+  /** Members that joined so far, modulo 2^30 (a small integer stays unboxed). */
+  #joined = 0
 
   constructor (options: HubOptions = {}) {
     this.outbound = { limits: options.outboundLimits ?? DEFAULT_LIMITS, counters: this.counters }
@@ -56,6 +58,7 @@ export class ConnectionHub {
     if (this.#members.has(connection.id)) throw new Error(`connection ${connection.id} is already registered`)
     const member = new Member(connection)
     member.since = this.#epoch
+    member.joinOrder = this.#joined = (this.#joined + 1) % 0x40000000
     let userSet = this.#byUser.get(connection.userId)
     if (userSet === undefined) {
       userSet = new Set()

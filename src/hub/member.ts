@@ -41,6 +41,8 @@ export class Member {
   since = 0
   /** Cleared by each heartbeat sweep, set again by the peer's pong. */
   alive = true
+  /** The order it joined the hub in (wraps around); the heartbeat pings each member in the turn this picks. */
+  joinOrder = 0
   /** While set, live messages wait in the gate instead of being sent (resume). */
   gate: LiveGate | null = null
   /**

@@ -28,6 +28,7 @@
  */
 import { exec, fork, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import { once } from 'node:events'
 import { writeFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { dirname, join } from 'node:path'
@@ -42,6 +43,10 @@ import { parseCli, usageError } from './lib/cli.js'
 
 const MAX_CONNECTIONS = 100_000
 const MAX_DURATION_S = 3600
+/** How long the workers have to report once told to stop; one that has not is named in the verdict. */
+const REPORT_WAIT_MS = 15_000
+/** How long they then have to close their sockets with a close frame before they are killed. */
+const CLOSE_WAIT_MS = 10_000
 // Overridable only to try the spreading with few sockets.
 const PER_PROCESS = Number(process.env.LOADTEST_PER_PROCESS ?? 18_000)
 /** LOADTEST_CPU_PROF_DIR=dir writes a CPU profile of every client process, to tell the clients' cost from the service's. */
@@ -280,7 +285,13 @@ async function finish (reason: string): Promise<boolean> {
       })
     }))
     for (const child of workers) if (child.connected) child.send({ cmd: 'stop' } satisfies ToWorker)
-    await Promise.race([reported, new Promise(resolve => setTimeout(resolve, 15_000))])
+    await Promise.race([reported, new Promise(resolve => setTimeout(resolve, REPORT_WAIT_MS))])
+    // Reported; each worker then closes its sockets with a close frame, as a
+    // browser leaving would. Those still closing after the wait are killed.
+    const exited = Promise.all(workers.map(async child => {
+      if (child.exitCode === null && child.signalCode === null) await once(child, 'exit')
+    }))
+    await Promise.race([exited, new Promise(resolve => setTimeout(resolve, CLOSE_WAIT_MS))])
     clearInterval(progressTimer)
     drawProgress()
     if (tty) process.stderr.write('\n')
@@ -343,7 +354,6 @@ function printReport (reason: string, runSeconds: number, receivedInRun: number,
   const width = Math.max(...rows.map(([k]) => k.length))
   console.log(`\nload test ${reason}: ${connections} connections (${users} users, ${workers.length} worker process${workers.length === 1 ? '' : 'es'}, ${report.sourceAddresses} source address${report.sourceAddresses === 1 ? '' : 'es'}), ${report.durationSeconds}s measured`)
   for (const [key, value] of rows) console.log(`  ${key.padEnd(width)}  ${value}`)
-  if (report.workersReported < workers.length) console.log(`  (${workers.length - report.workersReported} worker process(es) did not report in time)`)
   const verdict = judge(report, { maxFailed: values['max-failed'], maxGaps: values['max-gaps'], maxPublishFailures: values['max-publish-failures'] })
   for (const hint of verdict.hints) console.log(`  hint: ${hint}`)
   if (values.out !== undefined) {

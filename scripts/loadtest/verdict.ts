@@ -16,6 +16,9 @@ export interface Thresholds {
 
 export interface Outcome {
   connections: number
+  /** Load-test worker processes, and how many of them reported their figures. */
+  workers: number
+  workersReported: number
   opened: number
   failed: number
   /** Connections that never opened, by close code or `HTTP <status>[ <code>]`. */
@@ -68,6 +71,10 @@ function hintsFor (outcome: Outcome): string[] {
     `closed 4403: the origin is not allowed; check ${setting('ALLOWED_ORIGINS')}`)
   add(matching(failures, key => key === '1006' || key === 'error'),
     `connections dropped without a close frame (1006): the service may be out of file descriptors or have crashed; check its log, ulimit -n and ${setting('MAX_SOCKETS')}`)
+  add(matching(failures, key => key === '1013'),
+    `closed 1013 at the handshake (retryable: a browser reconnects): the service waited longer than ${setting('REDIS_ACQUIRE_TIMEOUT_MS')} for Redis to grant the slot, so Redis or this machine is saturated; lower --ramp, or raise REDIS_ACQUIRE_TIMEOUT_MS (at most 1800)`)
+  add(matching(failures, key => key === 'still connecting at the end'),
+    'still connecting when the run ended: the service did not answer these handshakes in time; lower --ramp or raise --duration')
   add(matching(closes, key => key === '1013'),
     `closed 1013 during the run (slow consumer): this machine did not read fast enough; lower --publish-rate or --connections, or raise ${setting('SLOW_CONSUMER_HARD_BYTES')}`)
   add(matching(closes, key => key === '1012' || key === '1001'),
@@ -86,6 +93,9 @@ export function judge (outcome: Outcome, thresholds: Thresholds): Verdict {
   const problems: string[] = []
   const failed = outcome.failed + sum(outcome.closesDuringRunByCode)
   if (outcome.opened === 0) problems.push(`no connection opened of ${outcome.connections}`)
+  if (outcome.workersReported < outcome.workers) {
+    problems.push(`${outcome.workers - outcome.workersReported} of ${outcome.workers} load-test worker processes did not report, so their sockets are not counted (this machine was too busy to finish the run: lower --connections or --ramp)`)
+  }
   if (failed > thresholds.maxFailed) problems.push(`${failed} connections failed or were closed by the service (--max-failed ${thresholds.maxFailed})`)
   if (outcome.missingEvents > thresholds.maxGaps) problems.push(`${outcome.missingEvents} events missing in sequence gaps (--max-gaps ${thresholds.maxGaps})`)
   if (outcome.publishFailures > thresholds.maxPublishFailures) problems.push(`${outcome.publishFailures} events failed to publish (--max-publish-failures ${thresholds.maxPublishFailures})`)

@@ -17,6 +17,8 @@ const delivery = newHistogram()
 const failures: Record<string, number> = {}
 const closes: Record<string, number> = {}
 const sockets = new Set<WebSocket>()
+/** Sockets this worker started to open. */
+let launched = 0
 let opened = 0
 let failed = 0
 let received = 0
@@ -29,6 +31,7 @@ let runId = ''
 process.on('SIGINT', () => {})
 
 function open (url: string, token: string, localAddress: string, localPort: number): void {
+  launched++
   const started = performance.now()
   const socket = new WebSocket(`${url}${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`, { perMessageDeflate: false, localAddress, ...(localPort > 0 ? { localPort } : {}) })
   let isOpen = false
@@ -130,12 +133,14 @@ const progress = setInterval(() => {
 async function stop (): Promise<void> {
   stopping = true
   clearInterval(progress)
-  const closing = [...sockets].map(async socket => await new Promise<void>(resolve => {
-    socket.once('close', () => resolve())
-    socket.close(1000, 'load test finished')
-    setTimeout(() => { socket.terminate(); resolve() }, 2000).unref()
-  }))
-  await Promise.all(closing)
+  // The figures are final now, and sent before the sockets close: closing
+  // thousands of them on a saturated machine can take longer than the main
+  // process waits. A socket still opening did not open within the run.
+  const connecting = launched - opened - failed
+  if (connecting > 0) {
+    failed += connecting
+    failures['still connecting at the end'] = (failures['still connecting at the end'] ?? 0) + connecting
+  }
   send({
     ev: 'report',
     opened,
@@ -148,6 +153,12 @@ async function stop (): Promise<void> {
     firstMessage: encode(firstMessage),
     delivery: encode(delivery)
   })
+  const closing = [...sockets].map(async socket => await new Promise<void>(resolve => {
+    socket.once('close', () => resolve())
+    socket.close(1000, 'load test finished')
+    setTimeout(() => { socket.terminate(); resolve() }, 2000).unref()
+  }))
+  await Promise.all(closing)
   process.disconnect?.()
 }
 

@@ -1,10 +1,10 @@
 import { once } from 'node:events'
-import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { Redis } from 'ioredis'
 import t from 'tap'
 import { Keys } from '../../src/backplane/redis/keys.js'
+import type { RedisSlotLimiter } from '../../src/backplane/redis/slot-leases.js'
 import { createRedisClient, dropIfHung, REDIS_COMMAND_TIMEOUT_MS } from '../../src/backplane/redis/redis-client.js'
-import { connect as connectClient } from '../helper.js'
+import { connect as connectClient, waitFor } from '../helper.js'
 import { frameAfterHeaders, sendUpgrade } from '../raw-upgrade.js'
 import { BUSY_SCRIPT, NEEDS_REDIS, RedisServer, startInstance } from '../redis.js'
 import { stallUntil, unreadBytes } from '../stall.js'
@@ -24,20 +24,23 @@ async function portOfClient (admin: Redis, name: string): Promise<number> {
 }
 
 t.test('a slot Redis granted in time is not refused because this process read the answer after the acquire timeout', { skip: NEEDS_REDIS }, async t => {
-  const timeoutMs = 400
+  const timeoutMs = 600
   const redis = await RedisServer.start(t)
   const instance = await startInstance(t, redis, { REDIS_ACQUIRE_TIMEOUT_MS: timeoutMs })
+  const slots = instance.app.backplane.slots as RedisSlotLimiter
   const admin = redis.client(t)
   // Registered, scripts loaded, and the acquires' connection known.
   await connectClient(instance, t, 'warm')
   const port = await portOfClient(admin, 'push')
 
   // Redis is busy for a while, so the acquire waits in its input buffer.
-  const busy = admin.eval(BUSY_SCRIPT, 0, 150)
+  await admin.ping()
+  const busy = admin.eval(BUSY_SCRIPT, 0, 300)
   const socket = await sendUpgrade(t, instance.port, 'stalled')
   const chunk = once(socket, 'data') as Promise<[Buffer]>
-  while ((unreadBytes(redis.port, port) ?? 0) === 0) await nextTurn()
+  await waitFor(() => slots.expectation()?.unsettled.length === 1, 'the acquire to be sent')
   const sent = Date.now()
+  t.ok((unreadBytes(redis.port, port) ?? 0) > 0, 'the acquire waits unread in Redis, which is still busy')
 
   // Redis runs the acquire when the busy script ends, well within the
   // timeout; this process reads nothing until the timeout has passed.

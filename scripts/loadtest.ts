@@ -47,6 +47,8 @@ const MAX_DURATION_S = 3600
 const REPORT_WAIT_MS = 15_000
 /** How long they then have to close their sockets with a close frame before they are killed. */
 const CLOSE_WAIT_MS = 10_000
+/** How long, after the measured time, the last events have to reach every socket before the run stops. */
+const DELIVERY_WAIT_MS = 10_000
 // Overridable only to try the spreading with few sockets.
 const PER_PROCESS = Number(process.env.LOADTEST_PER_PROCESS ?? 18_000)
 /** LOADTEST_CPU_PROF_DIR=dir writes a CPU profile of every client process, to tell the clients' cost from the service's. */
@@ -221,6 +223,12 @@ let runStartedAt = 0
 let receivedAtRunStart = 0
 let published = 0
 let publishFailures = 0
+/** Publishes sent and not answered yet. */
+let publishesPending = 0
+/** When the measured time ended (the wait for the last deliveries is not part of it). */
+let runEndedAt = 0
+/** Deliveries of this run's events the open sockets should have had at the end; 0 when not known. */
+let expectedDeliveries = 0
 /** Failed publishes by `HTTP <status>` or `error`, for the hints. */
 const publishFailuresByStatus: Record<string, number> = {}
 function publishFailed (key: string): void {
@@ -228,9 +236,15 @@ function publishFailed (key: string): void {
   publishFailuresByStatus[key] = (publishFailuresByStatus[key] ?? 0) + 1
 }
 
-function totals (): { opened: number, failed: number, open: number, received: number } {
-  const sum = { opened: 0, failed: 0, open: 0, received: 0 }
-  for (const p of progress.values()) { sum.opened += p.opened; sum.failed += p.failed; sum.open += p.open; sum.received += p.received }
+function totals (): { opened: number, failed: number, open: number, received: number, delivered: number } {
+  const sum = { opened: 0, failed: 0, open: 0, received: 0, delivered: 0 }
+  for (const p of progress.values()) {
+    sum.opened += p.opened
+    sum.failed += p.failed
+    sum.open += p.open
+    sum.received += p.received
+    sum.delivered += p.delivered
+  }
   return sum
 }
 
@@ -256,6 +270,7 @@ function startPublishing (): void {
     const due = Math.floor((performance.now() - began) * publishRate / 1000)
     while (published < due) {
       published++
+      publishesPending++
       const body = JSON.stringify({ camera_id: 'loadtest', event_type: 'loadtest', data: { t: performance.timeOrigin + performance.now(), run: runId } })
       fetch(`${httpBase}/api/events`, { method: 'POST', headers: agentHeaders, body, signal: AbortSignal.timeout(10_000) })
         .then(async response => {
@@ -263,8 +278,25 @@ function startPublishing (): void {
           await response.arrayBuffer()
         })
         .catch(() => { publishFailed('error') })
+        .finally(() => { publishesPending-- })
     }
   }, Math.max(5, Math.min(100, 1000 / publishRate)))
+}
+
+/**
+ * Waits until every event published (and accepted) has reached every open
+ * socket, at most DELIVERY_WAIT_MS: the slowest deliveries of the last
+ * event are counted instead of cut off by the stop, and any still missing
+ * then are reported as such.
+ */
+async function lastDeliveries (): Promise<void> {
+  const deadline = performance.now() + DELIVERY_WAIT_MS
+  for (;;) {
+    const t = totals()
+    expectedDeliveries = (published - publishFailures - publishesPending) * t.open
+    if ((publishesPending === 0 && t.delivered >= expectedDeliveries) || performance.now() > deadline) return
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
 }
 
 let finishing: Promise<boolean> | undefined
@@ -272,7 +304,7 @@ let finishing: Promise<boolean> | undefined
 async function finish (reason: string): Promise<boolean> {
   if (finishing !== undefined) return await finishing
   finishing = (async () => {
-    const runSeconds = runStartedAt === 0 ? 0 : (performance.now() - runStartedAt) / 1000
+    const runSeconds = runStartedAt === 0 ? 0 : ((runEndedAt || performance.now()) - runStartedAt) / 1000
     const receivedInRun = totals().received - receivedAtRunStart
     phase = 'stopping'
     clearInterval(publishTimer)
@@ -334,6 +366,9 @@ function printReport (reason: string, runSeconds: number, receivedInRun: number,
     publishFailuresByStatus,
     messagesPerSecond: runSeconds > 0 ? Math.round(receivedInRun / runSeconds) : 0,
     missingEvents: all.reduce((s, r) => s + r.missing, 0),
+    deliveries: all.reduce((s, r) => s + r.delivered, 0),
+    expectedDeliveries,
+    undelivered: Math.max(0, expectedDeliveries - all.reduce((s, r) => s + r.delivered, 0)),
     workersReported: all.length,
     statusBefore: before,
     statusAfter: after
@@ -348,6 +383,7 @@ function printReport (reason: string, runSeconds: number, receivedInRun: number,
     ['events published / failed', `${published} / ${publishFailures}`],
     ['messages received per second', String(report.messagesPerSecond)],
     ['missing events (seq gaps)', String(report.missingEvents)],
+    ['deliveries / expected at the end', report.expectedDeliveries === 0 ? 'n/a' : `${report.deliveries} / ${report.expectedDeliveries}`],
     ['status before', JSON.stringify(before)],
     ['status after', JSON.stringify(after)]
   ]
@@ -385,7 +421,8 @@ if (finishing === undefined && totals().opened === 0) {
   receivedAtRunStart = totals().received
   startPublishing()
   await new Promise(resolve => setTimeout(resolve, durationS * 1000))
-  // Let the last events arrive before stopping.
-  await new Promise(resolve => setTimeout(resolve, publishRate > 0 ? 500 : 0))
+  runEndedAt = performance.now()
+  clearInterval(publishTimer)
+  if (publishRate > 0) await lastDeliveries()
   process.exit(await finish('finished') ? 0 : 1)
 }

@@ -35,6 +35,8 @@ export interface WorkerProgress {
   failed: number
   open: number
   received: number
+  /** This run's events received (each counted once per socket that got it). */
+  delivered: number
 }
 
 export interface WorkerReport {
@@ -46,6 +48,7 @@ export interface WorkerReport {
   /** Connections that closed during the run, by close code. */
   closes: Record<string, number>
   received: number
+  delivered: number
   missing: number
   connect: string
   firstMessage: string

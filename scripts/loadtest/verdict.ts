@@ -26,6 +26,11 @@ export interface Outcome {
   /** Connections the service closed during the run, by close code. */
   closesDuringRunByCode: Record<string, number>
   missingEvents: number
+  /**
+   * Deliveries of the run's events that open sockets still lacked when the
+   * run stopped, after waiting for them (a lost message, or a very slow one).
+   */
+  undelivered: number
   publishFailures: number
   /** Failed publishes by `HTTP <status>` or `error`. */
   publishFailuresByStatus: Record<string, number>
@@ -98,6 +103,7 @@ export function judge (outcome: Outcome, thresholds: Thresholds): Verdict {
   }
   if (failed > thresholds.maxFailed) problems.push(`${failed} connections failed or were closed by the service (--max-failed ${thresholds.maxFailed})`)
   if (outcome.missingEvents > thresholds.maxGaps) problems.push(`${outcome.missingEvents} events missing in sequence gaps (--max-gaps ${thresholds.maxGaps})`)
+  if (outcome.undelivered > thresholds.maxGaps) problems.push(`${outcome.undelivered} deliveries of the run's events had not arrived when the run stopped, after waiting 10 s for them (--max-gaps ${thresholds.maxGaps})`)
   if (outcome.publishFailures > thresholds.maxPublishFailures) problems.push(`${outcome.publishFailures} events failed to publish (--max-publish-failures ${thresholds.maxPublishFailures})`)
   return { pass: problems.length === 0, problems, hints: hintsFor(outcome) }
 }

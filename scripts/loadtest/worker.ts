@@ -22,6 +22,7 @@ let launched = 0
 let opened = 0
 let failed = 0
 let received = 0
+let delivered = 0
 let missing = 0
 let stopping = false
 let runId = ''
@@ -63,7 +64,10 @@ function open (url: string, token: string, localAddress: string, localPort: numb
     if (typeof message.seq !== 'number') return
     if (lastSeq > 0 && message.seq > lastSeq + 1) missing += message.seq - lastSeq - 1
     if (message.seq > lastSeq) lastSeq = message.seq
-    if (message.data?.run === runId && typeof message.data.t === 'number') recordMs(delivery, wallNow() - message.data.t)
+    if (message.data?.run === runId && typeof message.data.t === 'number') {
+      delivered++
+      recordMs(delivery, wallNow() - message.data.t)
+    }
   })
   socket.on('error', () => {})
   socket.on('close', (code) => {
@@ -127,7 +131,7 @@ function start (command: Extract<ToWorker, { cmd: 'start' }>): void {
 }
 
 const progress = setInterval(() => {
-  send({ ev: 'progress', opened, failed, open: sockets.size, received })
+  send({ ev: 'progress', opened, failed, open: sockets.size, received, delivered })
 }, 250)
 
 async function stop (): Promise<void> {
@@ -148,6 +152,7 @@ async function stop (): Promise<void> {
     failures,
     closes,
     received,
+    delivered,
     missing,
     connect: encode(connect),
     firstMessage: encode(firstMessage),

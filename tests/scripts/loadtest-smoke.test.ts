@@ -26,6 +26,7 @@ t.test('the load-test script opens, measures and reports a small run', async t =
   t.ok(report.published > 0, 'it published its own events')
   t.equal(report.publishFailures, 0)
   t.equal(report.deliveryMs.count, report.published * 30, 'every socket got every event it published')
+  t.same([report.deliveries, report.expectedDeliveries, report.undelivered], [report.published * 30, report.published * 30, 0], 'and the run waited for them')
   t.equal(report.missingEvents, 0)
   t.equal(report.statusBefore.total_connections, 0)
   t.same(report.verdict, { pass: true, problems: [], hints: [] })

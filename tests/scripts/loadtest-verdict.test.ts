@@ -10,6 +10,7 @@ const clean: Outcome = {
   failuresByCloseCode: {},
   closesDuringRunByCode: {},
   missingEvents: 0,
+  undelivered: 0,
   publishFailures: 0,
   publishFailuresByStatus: {}
 }
@@ -29,4 +30,11 @@ t.test('refusals at the handshake get a hint that names what to change', async t
   const verdict = judge({ ...clean, opened: 997, failed: 3, failuresByCloseCode: { 1013: 2, 'still connecting at the end': 1 } }, thresholds)
   t.equal(verdict.pass, false)
   t.match(verdict.hints, [/^2 × closed 1013 at the handshake .*REDIS_ACQUIRE_TIMEOUT_MS/, /^1 × still connecting when the run ended/])
+})
+
+t.test('deliveries that never arrived fail the run like sequence gaps', async t => {
+  const verdict = judge({ ...clean, undelivered: 3 }, thresholds)
+  t.equal(verdict.pass, false)
+  t.match(verdict.problems, [/^3 deliveries of the run's events had not arrived when the run stopped/])
+  t.equal(judge({ ...clean, undelivered: 3 }, { ...thresholds, maxGaps: 3 }).pass, true, 'within --max-gaps')
 })

@@ -1,3 +1,5 @@
+import { afterPendingIo } from '../net/after-pending-io.js'
+
 export interface TokenExpiryOptions {
   /** Warn this long before expiry; 0 never warns. */
   warningMs: number
@@ -53,7 +55,10 @@ export class TokenExpiry {
   start (): void {
     if (this.#timer !== null) return
     this.#lastBucket = Math.floor(this.#now() / this.#resolution)
-    this.#timer = setInterval(() => { this.tick() }, this.#resolution)
+    // After messages already received are read: a fresh token the client
+    // sent before expiry, still unread because this process was busy past
+    // it, must not lose its connection (see afterPendingIo).
+    this.#timer = setInterval(() => { afterPendingIo(() => { if (this.#timer !== null) this.tick() }) }, this.#resolution)
     this.#timer.unref()
   }
 

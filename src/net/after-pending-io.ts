@@ -8,7 +8,8 @@
  * be sitting unread in the socket's receive buffer when the timer fires:
  * acting at once would blame the peer for this process's own delay, and
  * refuse a handshake Redis had admitted, drop a Redis connection that was
- * answering, or cut off a client that had answered its ping.
+ * answering, cut off a client that had answered its ping, or close one whose
+ * fresh token (or first `resume`) came in time.
  *
  * setImmediate runs after the next poll phase, so an answer that already
  * arrived is read (and its handlers run) first. One that has not arrived is

@@ -1,6 +1,8 @@
+import { setImmediate as nextTurn } from 'node:timers/promises'
 import t from 'tap'
 import { signToken } from '../../src/auth/sign.js'
 import { Client, connect, startServer, TEST_SECRET, token } from '../helper.js'
+import { stallUntil, unreadBytes } from '../stall.js'
 
 t.test('token_expiring, refresh with auth, then close 4401 at the new expiry', async t => {
   const server = await startServer(t, { TOKEN_REFRESH_WARNING_MS: 1500 })
@@ -23,6 +25,22 @@ t.test('token_expiring, refresh with auth, then close 4401 at the new expiry', a
   t.equal(closed.code, 4401)
   t.match(closed.reason, /^token expired/)
   t.ok(Date.now() >= exp * 1000, 'closed only once the new token had expired')
+})
+
+t.test('a fresh token sent before expiry keeps the connection even when this process reads it after the expiry', async t => {
+  const server = await startServer(t, { TOKEN_REFRESH_WARNING_MS: 1500 })
+  const client = await Client.open(`${server.wsUrl}?token=${token('alice', { ttlMs: 2000 })}`, t)
+  const warning = await client.next(m => m.status === 'token_expiring')
+  client.send({ type: 'auth', token: token('alice', { ttlMs: 60_000 }) })
+  // Busy from here until the old token has expired, with the auth unread in the socket.
+  await nextTurn()
+  const port = (client.ws as unknown as { _socket: import('node:net').Socket })._socket.localPort as number
+  const expiresAt = Date.parse(warning.expires_at as string)
+  stallUntil(() => (unreadBytes(server.port, port) ?? 0) > 0 && Date.now() > expiresAt + 400, 'the auth message')
+
+  const answer = await client.next(m => m.status === 'token_refreshed').catch((err: Error) => ({ closed: err.message }))
+  t.match(answer, { status: 'token_refreshed' }, 'the refresh was read before the expiry was judged')
+  t.equal(client.ws.readyState, client.ws.OPEN, 'and the connection stays open')
 })
 
 t.test('a refresh for another user or with a bad signature is refused and the old expiry stands', async t => {

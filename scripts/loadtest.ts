@@ -225,8 +225,9 @@ let published = 0
 let publishFailures = 0
 /** Publishes sent and not answered yet. */
 let publishesPending = 0
-/** When the measured time ended (the wait for the last deliveries is not part of it). */
+/** When the measured time ended, and the messages received by then (the wait for the last deliveries is not part of it). */
 let runEndedAt = 0
+let receivedAtRunEnd = 0
 /** Deliveries of this run's events the open sockets should have had at the end; 0 when not known. */
 let expectedDeliveries = 0
 /** Failed publishes by `HTTP <status>` or `error`, for the hints. */
@@ -305,7 +306,7 @@ async function finish (reason: string): Promise<boolean> {
   if (finishing !== undefined) return await finishing
   finishing = (async () => {
     const runSeconds = runStartedAt === 0 ? 0 : ((runEndedAt || performance.now()) - runStartedAt) / 1000
-    const receivedInRun = totals().received - receivedAtRunStart
+    const receivedInRun = (runEndedAt === 0 ? totals().received : receivedAtRunEnd) - receivedAtRunStart
     phase = 'stopping'
     clearInterval(publishTimer)
     const after = await status()
@@ -422,6 +423,7 @@ if (finishing === undefined && totals().opened === 0) {
   startPublishing()
   await new Promise(resolve => setTimeout(resolve, durationS * 1000))
   runEndedAt = performance.now()
+  receivedAtRunEnd = totals().received
   clearInterval(publishTimer)
   if (publishRate > 0) await lastDeliveries()
   process.exit(await finish('finished') ? 0 : 1)

@@ -65,6 +65,6 @@ export const Channels = {
   messages: `${PREFIX}messages`,
   /** Every statistics snapshot the leader gathered. */
   statistics: `${PREFIX}statistics`,
-  /** Presence transitions `{u, on, t, s}`, published by the slot scripts. */
+  /** Presence transitions, a JSON array `[{u, on, t, s}, …]` per slot script call that caused any. */
   presence: `${PREFIX}presence`
 } as const

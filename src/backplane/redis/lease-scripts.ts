@@ -18,22 +18,28 @@ local function follow_lease(lease, conns, users)
 end
 `
 
-// Presence transitions, written and published in the script that causes
-// them: the online hash (user → since, ms) says who was announced online,
-// so each user's online and offline are published once, in order.
+// Presence transitions, written in the script that causes them: the online
+// hash (user → since, ms) says who was announced online, so each user's
+// online and offline are announced once, in order. A script collects its
+// transitions and publishes them as one message (a JSON array) at the end:
+// a burst of handshakes costs one PUBLISH per script call, and every
+// instance parses one message per call instead of one per user.
 const ANNOUNCE = `
-local function came_online(online, channel, user)
-  local t = now_ms()
+local changes = {}
+local function came_online(online, user, t)
   if redis.call('HSETNX', online, user, t) == 1 then
-    redis.call('PUBLISH', channel, cjson.encode({ u = user, on = 1, t = t, s = t }))
+    changes[#changes + 1] = { u = user, on = 1, t = t, s = t }
   end
 end
-local function went_offline(online, channel, user)
+local function went_offline(online, user, t)
   local since = redis.call('HGET', online, user)
   if since then
     redis.call('HDEL', online, user)
-    redis.call('PUBLISH', channel, cjson.encode({ u = user, on = 0, t = now_ms(), s = tonumber(since) }))
+    changes[#changes + 1] = { u = user, on = 0, t = t, s = tonumber(since) }
   end
+end
+local function announce(channel)
+  if #changes > 0 then redis.call('PUBLISH', channel, cjson.encode(changes)) end
 end
 -- A user's slots held by live instances; those of dead instances are freed
 -- on the way. The table live caches instance → alive for the rest of the script.
@@ -102,13 +108,14 @@ for i = 1, n do
       results[i] = 0
     else
       redis.call('HSET', slots, connection, ARGV[2])
-      if count == 0 then came_online(KEYS[4], ARGV[4], user) end
+      if count == 0 then came_online(KEYS[4], user, now) end
       if redis.call('HSET', KEYS[2], connection, user) == 1 then redis.call('HINCRBY', KEYS[3], user, 1) end
       results[i] = 1
     end
   end
 end
 follow_lease(KEYS[1], KEYS[2], KEYS[3])
+announce(ARGV[4])
 return results
 `)
 
@@ -126,6 +133,7 @@ return results
 export const releaseBatchScript = new Script(NOW_MS + ANNOUNCE + `
 local n = #KEYS - 3
 local live = {}
+local now = now_ms()
 for i = 1, n do
   local slots = KEYS[3 + i]
   local connection = ARGV[2 * i + 1]
@@ -135,8 +143,9 @@ for i = 1, n do
     redis.call('HDEL', KEYS[1], connection)
     if redis.call('HINCRBY', KEYS[2], user, -1) <= 0 then redis.call('HDEL', KEYS[2], user) end
   end
-  if live_slots(slots, ARGV[1], live) == 0 then went_offline(KEYS[3], ARGV[2], ARGV[2 * i + 2]) end
+  if live_slots(slots, ARGV[1], live) == 0 then went_offline(KEYS[3], ARGV[2 * i + 2], now) end
 end
+announce(ARGV[2])
 return n
 `)
 
@@ -151,9 +160,11 @@ export const presenceSweepScript = new Script(NOW_MS + ANNOUNCE + `
 local page = redis.call('HSCAN', KEYS[1], ARGV[1], 'COUNT', ARGV[2])
 local entries = page[2]
 local live = {}
+local now = now_ms()
 for i = 1, #entries, 2 do
-  if live_slots(ARGV[3] .. entries[i], ARGV[4], live) == 0 then went_offline(KEYS[1], ARGV[5], entries[i]) end
+  if live_slots(ARGV[3] .. entries[i], ARGV[4], live) == 0 then went_offline(KEYS[1], entries[i], now) end
 end
+announce(ARGV[5])
 return page[1]
 `)
 
@@ -167,14 +178,16 @@ return page[1]
  */
 export const restoreSlotsScript = new Script(NOW_MS + FOLLOW_LEASE + ANNOUNCE + `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+local now = now_ms()
 for i = 5, #KEYS do
   local connection = ARGV[2 * (i - 4) + 1]
   local user = ARGV[2 * (i - 4) + 2]
   redis.call('HSET', KEYS[i], connection, ARGV[1])
-  came_online(KEYS[4], ARGV[2], user)
+  came_online(KEYS[4], user, now)
   if redis.call('HSET', KEYS[2], connection, user) == 1 then redis.call('HINCRBY', KEYS[3], user, 1) end
 end
 follow_lease(KEYS[1], KEYS[2], KEYS[3])
+announce(ARGV[2])
 return 1
 `)
 

@@ -80,14 +80,30 @@ export class RedisPresence implements Presence {
     return () => { this.#events.off('change', listener) }
   }
 
-  /** A transition from the channel; one that cannot be read is logged and skipped, never thrown into the subscriber. */
+  /**
+   * The transitions of one script call, in order: a JSON array (a single
+   * object, as instances of earlier versions published, is read as one).
+   * One that cannot be read is logged and skipped, never thrown into the subscriber.
+   */
   #received (payload: string): void {
+    let changes: unknown
     try {
-      const { u, on, t, s } = JSON.parse(payload) as { u: unknown, on: unknown, t: unknown, s: unknown }
-      if (typeof u !== 'string' || typeof t !== 'number' || typeof s !== 'number') throw new Error('not a presence change')
-      this.#events.emit('change', { userId: u, online: on === 1, at: t, since: s })
+      changes = JSON.parse(payload)
     } catch (err) {
-      this.#options.logger.warn({ err, payload: payload.slice(0, 200) }, 'skipped an unreadable presence change')
+      this.#options.logger.warn({ err, payload: payload.slice(0, 200) }, 'skipped an unreadable presence message')
+      return
+    }
+    for (const change of Array.isArray(changes) ? changes : [changes]) {
+      const { u, on, t, s } = (change ?? {}) as { u: unknown, on: unknown, t: unknown, s: unknown }
+      if (typeof u !== 'string' || typeof t !== 'number' || typeof s !== 'number') {
+        this.#options.logger.warn({ change: String(JSON.stringify(change)).slice(0, 200) }, 'skipped an unreadable presence change')
+        continue
+      }
+      try {
+        this.#events.emit('change', { userId: u, online: on === 1, at: t, since: s })
+      } catch (err) {
+        this.#options.logger.warn({ err, userId: u }, 'a presence listener failed')
+      }
     }
   }
 }

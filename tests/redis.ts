@@ -194,6 +194,8 @@ export async function eventually (condition: () => Promise<boolean>, what: strin
 export class ReplyHoldingProxy {
   readonly port: number
   #holding = false
+  /** Refused connections: every one (true), or those whose client names itself one of these. */
+  #refusing: boolean | string[] = false
   readonly #held: Array<[Socket, Buffer]> = []
 
   private constructor (port: number) {
@@ -209,7 +211,15 @@ export class ReplyHoldingProxy {
         socket.on('error', () => {})
         socket.on('close', () => { sockets.delete(socket); client.destroy(); upstream.destroy() })
       }
-      client.pipe(upstream)
+      // ioredis names its connection in its first write (CLIENT SETNAME): refused ones are closed then.
+      client.once('data', (first: Buffer) => {
+        if (proxy.#refused(first)) {
+          client.destroy()
+          return
+        }
+        upstream.write(first)
+        client.pipe(upstream)
+      })
       upstream.on('data', (chunk: Buffer) => {
         if (proxy.#holding) proxy.#held.push([client, chunk])
         else client.write(chunk)
@@ -238,5 +248,33 @@ export class ReplyHoldingProxy {
   release (): void {
     this.#holding = false
     for (const [client, chunk] of this.#held.splice(0)) client.write(chunk)
+  }
+
+  /** Throws the replies kept back away (they were lost with the connection) and passes later ones at once. */
+  discard (): void {
+    this.#holding = false
+    this.#held.length = 0
+  }
+
+  /**
+   * New connections are closed at once, as an unreachable Redis would be:
+   * all of them, or those of the given connection names (the service's are
+   * `push`, `push-bus`, `push-statistics` and `push-presence`). Connections
+   * already open stay.
+   */
+  refuse (names?: string[]): void {
+    this.#refusing = names ?? true
+  }
+
+  #refused (first: Buffer): boolean {
+    const refusing = this.#refusing
+    if (typeof refusing === 'boolean') return refusing
+    const text = first.toString('latin1')
+    return refusing.some(name => text.includes(`setname\r\n$${Buffer.byteLength(name)}\r\n${name}\r\n`))
+  }
+
+  /** New connections pass again. */
+  accept (): void {
+    this.#refusing = false
   }
 }

@@ -1,6 +1,7 @@
 import t from 'tap'
-import { Client, connect, LogCapture, publishEvent, token, type Server } from '../helper.js'
-import { eventually, NEEDS_REDIS, RedisServer, startInstance } from '../redis.js'
+import { Client, connect, LogCapture, publishEvent, startServer, token, type Server } from '../helper.js'
+import { Channels } from '../../src/backplane/redis/keys.js'
+import { eventually, NEEDS_REDIS, RedisServer, ReplyHoldingProxy, startInstance } from '../redis.js'
 
 /** Posts events one after another, alternating instances, until stopped; records every answer. */
 function streamEvents (instances: Server[]): { accepted: number[], refused: Array<Record<string, unknown>>, stop: () => Promise<void> } {
@@ -81,7 +82,11 @@ t.test('Redis restarting with its data lost in the middle of a stream of events'
     await viewer.next(m => m.type === 'camera_event' && m.seq === last)
     const seqs = viewer.messages.filter(m => m.type === 'camera_event').map(m => m.seq as number)
     t.ok(seqs.every((seq, k) => k === 0 || seq > seqs[k - 1]), `viewer ${i}: strictly increasing, no duplicates`)
-    t.ok(stream.accepted.every(seq => seqs.includes(seq)), `viewer ${i}: every accepted event arrived`)
+    // Redis may die after answering a publish and before writing it to the
+    // other instance's subscription; its history dies with it. So the one
+    // event accepted last before the kill may be missing, and nothing else.
+    const missing = stream.accepted.filter(seq => !seqs.includes(seq))
+    t.ok(missing.every(seq => seq === maxBefore), `viewer ${i}: every accepted event arrived (missing: ${missing.join(', ') || 'none'}; at most the last before the kill, ${maxBefore}, may be)`)
     await eventually(async () => viewer.messages.slice(staleAt[i]).some(m => m.type === 'statistics_update' && (m.data as Record<string, unknown>).stale === false),
       'fresh statistics after the outage')
   }
@@ -120,4 +125,46 @@ t.test('a Redis that hangs without closing its connections', { skip: NEEDS_REDIS
   await viewer.next(message => message.type === 'camera_event' && message.seq === seq)
   t.ok(seq > 1, 'seq continues')
   t.equal(logs.lines.filter(line => /^Redis is unreachable/.test(String(line.msg))).length, 1, 'the outage is logged once')
+})
+
+t.test('after Redis lost its data, an instance that had missed the last event still hands out seqs nobody has seen', { skip: NEEDS_REDIS }, async t => {
+  const redis = await RedisServer.start(t)
+  const [toA, toB] = [await ReplyHoldingProxy.start(t, redis.port), await ReplyHoldingProxy.start(t, redis.port)]
+  const a = await startServer(t, { REDIS_URL: toA.url, RATE_LIMIT_MAX: 0 })
+  const b = await startServer(t, { REDIS_URL: toB.url, RATE_LIMIT_MAX: 0 })
+  const viewers = [await connect(a, t, 'viewer-a'), await connect(b, t, 'viewer-b')]
+  const post = async (server: Server): Promise<Response> => await publishEvent(server, { camera_id: 'cam', event_type: 'motion_detected' })
+  const first = (await (await post(a)).json() as { seq: number }).seq
+  for (const viewer of viewers) await viewer.next(m => m.type === 'camera_event' && m.seq === first)
+
+  // B falls behind: Redis runs A's next publish but B's subscription never gets it before Redis dies.
+  toB.hold()
+  const last = (await (await post(a)).json() as { seq: number }).seq
+  await viewers[0].next(m => m.type === 'camera_event' && m.seq === last)
+  toA.refuse() // A stays away until B has published: B, the one behind, raises the lost counter first
+  redis.kill()
+  toB.discard()
+  await redis.restart()
+
+  let seq = 0
+  await eventually(async () => {
+    const response = await post(b)
+    if (response.status === 202) seq = (await response.json() as { seq: number }).seq
+    return seq > 0
+  }, 'B to publish again')
+  t.ok(seq > last, `B's first seq after the loss (${seq}) is above the last one A delivered (${last}), though B had only seen ${first}`)
+  await viewers[1].next(m => m.type === 'camera_event' && m.seq === seq)
+
+  // A comes back, its bus subscription before its command connection (each
+  // reconnects on its own): the missed event is read back once it can be.
+  toA.refuse(['push'])
+  const admin = redis.client(t)
+  await eventually(async () => (await admin.pubsub('NUMSUB', Channels.messages))[1] === 2, 'A to subscribe again')
+  toA.accept()
+  // B's event is new to A, not a duplicate of its own last one.
+  const arrived = await viewers[0].next(m => m.type === 'camera_event' && m.seq === seq)
+  t.equal(arrived.seq, seq, 'the viewer on A gets the event B published')
+  const again = (await (await post(a)).json() as { seq: number }).seq
+  t.ok(again > seq, 'and seqs keep increasing across both instances')
+  for (const viewer of viewers) await viewer.next(m => m.type === 'camera_event' && m.seq === again)
 })

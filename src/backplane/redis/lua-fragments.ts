@@ -1,11 +1,27 @@
 /** Lua fragments shared by several scripts. */
 
-// Raises the seq counter to a floor: after Redis restarted with its data
-// lost, the counter starts again above the highest seq any instance has seen.
+/**
+ * How far the seq counter jumps past an instance's floor when Redis lost it:
+ * more messages than any instance can be behind the newest one.
+ */
+export const LOST_COUNTER_JUMP = 1_000_000
+
+// Raises the seq counter to a floor (the highest seq the calling instance
+// has seen), so that after Redis restarted with its data lost the counter
+// continues above it. A missing counter while an instance has seen seqs
+// means exactly that loss, and then the floors differ: an instance that had
+// not yet received the last messages has a lower one, and if it came back
+// first it would hand out seqs that others had already delivered (they
+// would drop its messages as old). So a lost counter restarts far above
+// the floor, beyond every instance's; a present one is only raised.
 export const RAISE_FLOOR = `
 local function raise_floor(key, floor)
-  local current = tonumber(redis.call('GET', key) or '0')
-  if current < floor then redis.call('SET', key, floor) end
+  local current = redis.call('GET', key)
+  if not current then
+    if floor > 0 then redis.call('SET', key, floor + ${LOST_COUNTER_JUMP}) end
+  elseif tonumber(current) < floor then
+    redis.call('SET', key, floor)
+  end
 end
 `
 

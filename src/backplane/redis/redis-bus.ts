@@ -29,6 +29,10 @@ export interface RedisBusOptions {
   logger: { warn (obj: object, msg: string): void }
 }
 
+/** How long a catch-up after resubscribing waits for the command connection to be back. */
+const CATCH_UP_WAIT_MS = 5000
+const CATCH_UP_RETRY_MS = 50
+
 /** How ioredis refuses a command it did not write (offline queue disabled, socket not writable). */
 const NOT_WRITTEN = 'Stream isn\'t writeable'
 
@@ -50,7 +54,8 @@ const NOT_WRITTEN = 'Stream isn\'t writeable'
  *
  * `seq` never goes backwards: the instance remembers the highest seq it has
  * seen and the script raises the counter to it first, so a Redis that
- * restarted with its data lost continues above it.
+ * restarted with its data lost continues above it (far above: see
+ * RAISE_FLOOR, so that no two messages share a seq).
  */
 export class RedisBus implements Bus {
   /** One sequence for the whole cluster, kept increasing even across Redis restarts. */
@@ -180,7 +185,33 @@ export class RedisBus implements Bus {
       return // the connection dropped again; the next 'ready' retries
     }
     this.#subscribed = true
-    this.#enqueue(async () => { await this.#catchUp(Infinity) })
+    this.#enqueue(async () => { await this.#catchUpWhenReady() })
+  }
+
+  /**
+   * Reads back what was missed while the subscription was down. After an
+   * outage the subscription and the command connection reconnect each on
+   * its own; when the subscription is back first, the read would fail, and
+   * the missed messages would wait for the next one to show the gap (for
+   * ever, if none came). So it waits for the command connection, at most
+   * CATCH_UP_WAIT_MS; messages that arrive meanwhile wait behind it, in order.
+   */
+  async #catchUpWhenReady (): Promise<void> {
+    const deadline = Date.now() + CATCH_UP_WAIT_MS
+    for (;;) {
+      if (this.#closed || !this.#subscribed) return
+      if (this.#client.status === 'ready') {
+        try {
+          await this.#catchUp(Infinity)
+          return
+        } catch (err) {
+          if (Date.now() >= deadline) throw err
+        }
+      } else if (Date.now() >= deadline) {
+        throw new Error(`the Redis command connection did not come back within ${CATCH_UP_WAIT_MS} ms of the subscription`)
+      }
+      await new Promise(resolve => setTimeout(resolve, CATCH_UP_RETRY_MS))
+    }
   }
 
   #enqueue (step: () => Promise<void>): void {

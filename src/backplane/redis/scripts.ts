@@ -100,12 +100,6 @@ redis.call('PUBLISH', ARGV[5], payload)
 return { seq, 0 }
 `)
 
-/** KEYS: seq. ARGV: floor. Returns the counter after raising it. */
-export const raiseFloorScript = new Script(RAISE_FLOOR + `
-raise_floor(KEYS[1], tonumber(ARGV[1]))
-return tonumber(redis.call('GET', KEYS[1]) or '0')
-`)
-
 /**
  * Appends one message to the history, with its arrival, unless a message
  * with its seq is already kept (every instance may append the same

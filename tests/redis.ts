@@ -186,6 +186,11 @@ export async function eventually (condition: () => Promise<boolean>, what: strin
   }
 }
 
+/** Whether an ioredis connection's first write names it one of `names` (CLIENT SETNAME). */
+function names (first: string, names: string[]): boolean {
+  return names.some(name => first.includes(`setname\r\n$${Buffer.byteLength(name)}\r\n${name}\r\n`))
+}
+
 /**
  * A TCP proxy in front of a redis-server that can hold Redis's replies back
  * (Redis has run the commands; their answers are late, as over a slow
@@ -196,6 +201,8 @@ export class ReplyHoldingProxy {
   #holding = false
   /** Refused connections: every one (true), or those whose client names itself one of these. */
   #refusing: boolean | string[] = false
+  /** Each open client connection's first write, which names it. */
+  readonly #named = new Map<Socket, string>()
   readonly #held: Array<[Socket, Buffer]> = []
 
   private constructor (port: number) {
@@ -209,7 +216,7 @@ export class ReplyHoldingProxy {
       for (const socket of [client, upstream]) {
         sockets.add(socket)
         socket.on('error', () => {})
-        socket.on('close', () => { sockets.delete(socket); client.destroy(); upstream.destroy() })
+        socket.on('close', () => { sockets.delete(socket); proxy.#named.delete(client); client.destroy(); upstream.destroy() })
       }
       // ioredis names its connection in its first write (CLIENT SETNAME): refused ones are closed then.
       client.once('data', (first: Buffer) => {
@@ -217,6 +224,7 @@ export class ReplyHoldingProxy {
           client.destroy()
           return
         }
+        proxy.#named.set(client, first.toString('latin1'))
         upstream.write(first)
         client.pipe(upstream)
       })
@@ -266,11 +274,14 @@ export class ReplyHoldingProxy {
     this.#refusing = names ?? true
   }
 
+  /** Closes the open connections of one connection name, as a network fault would. */
+  cut (name: string): void {
+    for (const [client, first] of this.#named) if (names(first, [name])) client.destroy()
+  }
+
   #refused (first: Buffer): boolean {
     const refusing = this.#refusing
-    if (typeof refusing === 'boolean') return refusing
-    const text = first.toString('latin1')
-    return refusing.some(name => text.includes(`setname\r\n$${Buffer.byteLength(name)}\r\n${name}\r\n`))
+    return typeof refusing === 'boolean' ? refusing : names(first.toString('latin1'), refusing)
   }
 
   /** New connections pass again. */

@@ -99,4 +99,10 @@ export interface Presence {
   online (): Promise<OnlineUser[]>
   /** @returns a function that stops listening. */
   onChange (listener: (change: PresenceChange) => void): () => void
+  /**
+   * Changes may have been missed: this instance's feed of them was cut off
+   * and is back (a Redis reconnection). Listeners read `online()` again.
+   * @returns a function that stops listening.
+   */
+  onResync (listener: () => void): () => void
 }

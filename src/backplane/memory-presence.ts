@@ -37,4 +37,9 @@ export class MemoryPresence implements Presence {
     this.#events.on('change', listener)
     return () => { this.#events.off('change', listener) }
   }
+
+  /** One process never misses a change: nothing to resync. */
+  onResync (): () => void {
+    return () => {}
+  }
 }

@@ -15,7 +15,8 @@ export default fp(async function presencePlugin (app) {
     presence: app.backplane.presence,
     offlineDelayMs: app.config.PRESENCE_OFFLINE_DELAY_MS,
     isOpen: member => hub.get(member.connection.id) === member,
-    onSent: messages => { metrics.sent.inc({ type: 'user_status_change' }, messages) }
+    onSent: messages => { metrics.sent.inc({ type: 'user_status_change' }, messages) },
+    onResyncFailed: err => { app.log.warn({ err }, 'presence changes may have been missed and who is online could not be read again; watchers keep getting changes') }
   })
   app.decorate('presence', feed)
   app.addHook('onClose', async () => { feed.stop() })

@@ -12,7 +12,12 @@ export interface PresenceFeedOptions {
   isOpen: (member: Member) => boolean
   /** Counts `user_status_change` messages handed to watchers. */
   onSent?: (messages: number) => void
+  /** Told when watchers could not be sent a fresh snapshot after a resync (they keep getting changes). */
+  onResyncFailed?: (err: unknown) => void
 }
+
+/** Sends one member the list of who is online (the `presence` message). */
+type SendSnapshot = (users: OnlineUser[]) => void
 
 /**
  * Changes are collected this long and sent as one combined frame (one
@@ -29,19 +34,21 @@ export const PRESENCE_BATCH_MS = 100
  */
 export class PresenceFeed {
   readonly #options: PresenceFeedOptions
-  /** Watching members; a member is here only while open (see `forget`). */
-  readonly #watchers = new Set<Member>()
+  /** Watching members, with how each is sent a snapshot; a member is here only while open (see `forget`). */
+  readonly #watchers = new Map<Member, SendSnapshot>()
   /** Members whose snapshot is being read: the batches sent meanwhile wait, to follow the snapshot. */
-  readonly #joining = new Map<Member, OutboundFrame[]>()
+  readonly #joining = new Map<Member, { snapshot: SendSnapshot, held: OutboundFrame[] }>()
   /** Users whose last connection closed, not yet reported offline: one entry per such user. */
   readonly #leaving = new Map<string, { timer: NodeJS.Timeout, since: number }>()
   #due: Buffer[] = []
   #flushTimer: NodeJS.Timeout | null = null
   readonly #stopListening: () => void
+  readonly #stopResync: () => void
 
   constructor (options: PresenceFeedOptions) {
     this.#options = options
     this.#stopListening = options.presence.onChange(change => { this.#changed(change) })
+    this.#stopResync = options.presence.onResync(() => { this.#resync() })
   }
 
   /** Whether a member gets presence (watching, or about to once its snapshot is sent). */
@@ -55,20 +62,46 @@ export class PresenceFeed {
    * batches, including those sent while the snapshot was read (applying a
    * change twice leaves the same list).
    */
-  async watch (member: Member, snapshot: (users: OnlineUser[]) => void): Promise<void> {
+  async watch (member: Member, snapshot: SendSnapshot): Promise<void> {
     if (this.#joining.has(member)) return
-    this.#watchers.delete(member)
-    this.#joining.set(member, [])
-    try {
-      const users = await this.online()
-      const held = this.#joining.get(member)
-      if (held === undefined || !this.#options.isOpen(member)) return
-      snapshot(users)
-      for (const frame of held) send(member, frame)
-      this.#watchers.add(member)
-    } finally {
-      this.#joining.delete(member)
+    await this.#sendSnapshots(new Map([[member, snapshot]]), false)
+  }
+
+  /**
+   * Reads who is online once and sends it to each of `members`, then the
+   * batches sent meanwhile; from then on they watch. When the read fails,
+   * they watch on only if `keepOnFailure` (a resync: they had a snapshot).
+   */
+  async #sendSnapshots (members: Map<Member, SendSnapshot>, keepOnFailure: boolean): Promise<void> {
+    for (const [member, snapshot] of members) {
+      this.#watchers.delete(member)
+      this.#joining.set(member, { snapshot, held: [] })
     }
+    let users: OnlineUser[] | null = null
+    try {
+      users = await this.online()
+    } finally {
+      for (const [member, snapshot] of members) {
+        const joining = this.#joining.get(member)
+        // Gone meanwhile (unwatched or closed), or a newer watch of its own took over.
+        if (joining === undefined || joining.snapshot !== snapshot) continue
+        this.#joining.delete(member)
+        if (!this.#options.isOpen(member) || (users === null && !keepOnFailure)) continue
+        try {
+          if (users !== null) snapshot(users)
+          for (const frame of joining.held) send(member, frame)
+          this.#watchers.set(member, snapshot)
+        } catch {
+          // A broken connection is closed by its own error handling.
+        }
+      }
+    }
+  }
+
+  /** Changes may have been missed: every watcher gets a fresh snapshot (one read for all), then the changes again. */
+  #resync (): void {
+    if (this.#watchers.size === 0) return
+    this.#sendSnapshots(new Map(this.#watchers), true).catch((err: unknown) => { this.#options.onResyncFailed?.(err) })
   }
 
   unwatch (member: Member): void {
@@ -94,6 +127,7 @@ export class PresenceFeed {
 
   stop (): void {
     this.#stopListening()
+    this.#stopResync()
     for (const { timer } of this.#leaving.values()) clearTimeout(timer)
     this.#leaving.clear()
     if (this.#flushTimer !== null) clearTimeout(this.#flushTimer)
@@ -143,9 +177,9 @@ export class PresenceFeed {
     if (due.length === 0) return
     const parts = due.map(payload => new OutboundFrame(payload))
     const frame = parts.length === 1 ? parts[0] : OutboundFrame.combine(parts)
-    for (const held of this.#joining.values()) held.push(frame)
+    for (const { held } of this.#joining.values()) held.push(frame)
     let recipients = 0
-    for (const member of this.#watchers) {
+    for (const member of this.#watchers.keys()) {
       try {
         send(member, frame)
         recipients++

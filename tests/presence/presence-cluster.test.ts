@@ -1,6 +1,7 @@
 import t from 'tap'
-import { connect } from '../helper.js'
-import { killHard, NEEDS_REDIS, RedisServer, spawnInstance, startInstance } from '../redis.js'
+import { connect, startServer } from '../helper.js'
+import { Channels, Keys } from '../../src/backplane/redis/keys.js'
+import { eventually, killHard, NEEDS_REDIS, RedisServer, ReplyHoldingProxy, spawnInstance, startInstance } from '../redis.js'
 import { ADMIN, changesOf, statusOf, watchPresence } from './presence.js'
 
 const LEASE_MS = 900
@@ -51,4 +52,32 @@ t.test('the users of an instance killed with SIGKILL go offline after its lease'
   t.same(changesOf(admin, 'erin').map(change => change.online), [true, false])
   admin.send({ type: 'get_online_users' })
   t.match(await admin.nextOfType('online_users_list'), { count: 1, users: [{ user_id: 'root' }] })
+})
+
+t.test('an instance whose presence subscription dropped sends its watchers a fresh snapshot once it is back', { skip: NEEDS_REDIS }, async t => {
+  const redis = await RedisServer.start(t)
+  const toA = await ReplyHoldingProxy.start(t, redis.port)
+  const a = await startServer(t, { REDIS_URL: toA.url, PRESENCE_OFFLINE_DELAY_MS: 100 })
+  const b = await startInstance(t, redis)
+  const admin = await connect(a, t, 'root', ADMIN)
+  t.same((await watchPresence(admin)).users.map(user => user.user_id), ['root'])
+
+  // A's presence subscription drops and stays down while carol comes online on B: A misses that change.
+  const redisAdmin = redis.client(t)
+  const subscribers = async (): Promise<number> => Number((await redisAdmin.pubsub('NUMSUB', Channels.presence))[1])
+  toA.refuse(['push-presence'])
+  toA.cut('push-presence')
+  await eventually(async () => await subscribers() === 1, 'A\'s presence subscription to drop')
+  await connect(b, t, 'carol')
+  t.equal(await redisAdmin.hexists(Keys.presenceOnline, 'carol'), 1, 'carol is online (announced while A was not listening)')
+
+  toA.accept()
+  const fresh = await admin.next(m => m.type === 'presence')
+  t.same((fresh.users as Array<{ user_id: string }>).map(user => user.user_id).sort(), ['carol', 'root'], 'a fresh snapshot names the user A missed')
+  t.equal(fresh.count, 2)
+  // And changes flow again after it.
+  const dave = await connect(b, t, 'dave')
+  t.match(await statusOf(admin, 'dave'), { online: true })
+  dave.ws.close()
+  t.match(await statusOf(admin, 'dave'), { online: false })
 })

@@ -28,7 +28,9 @@ const SWEEP_PAGE = 500
  */
 export class RedisPresence implements Presence {
   readonly #options: RedisPresenceOptions
-  readonly #events = new EventEmitter<{ change: [PresenceChange] }>()
+  readonly #events = new EventEmitter<{ change: [PresenceChange], resync: [] }>()
+  /** The subscription dropped since it was last made: changes published meanwhile were missed. */
+  #cut = false
   #timer: NodeJS.Timeout | null = null
   #cursor = '0'
   #sweeping = false
@@ -42,7 +44,14 @@ export class RedisPresence implements Presence {
     subscriber.on('message', (channel: string, payload: string) => {
       if (channel === Channels.presence) this.#received(payload)
     })
-    subscriber.on('ready', () => { subscriber.subscribe(Channels.presence).catch(() => {}) })
+    subscriber.on('close', () => { this.#cut = true })
+    subscriber.on('ready', () => {
+      subscriber.subscribe(Channels.presence).then(() => {
+        if (!this.#cut) return
+        this.#cut = false
+        this.#events.emit('resync')
+      }).catch(() => {})
+    })
     await subscriber.subscribe(Channels.presence)
     this.#timer = setInterval(() => { void this.sweep() }, Math.max(50, Math.floor(leaseMs / 3)))
     this.#timer.unref()
@@ -78,6 +87,12 @@ export class RedisPresence implements Presence {
   onChange (listener: (change: PresenceChange) => void): () => void {
     this.#events.on('change', listener)
     return () => { this.#events.off('change', listener) }
+  }
+
+  /** Fired once the subscription is back after it dropped (transitions published meanwhile are not read back). */
+  onResync (listener: () => void): () => void {
+    this.#events.on('resync', listener)
+    return () => { this.#events.off('resync', listener) }
   }
 
   /**

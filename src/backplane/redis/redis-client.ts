@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis'
+import { Redis, type Command } from 'ioredis'
 import { afterPendingIo } from '../../net/after-pending-io.js'
 
 /** How long a Redis command may take before it fails (a hung Redis must not hang requests). */
@@ -53,6 +53,30 @@ export function describeRedisUrl (url: string): string {
   return `${parsed.hostname}:${parsed.port === '' ? '6379' : parsed.port}`
 }
 
+type WriteableStream = Parameters<Redis['sendCommand']>[1]
+
+/**
+ * ioredis with its command timeout judged after pending I/O. ioredis's own
+ * `commandTimeout` is a plain timer: after this process was busy past it (a
+ * GC pause, a long fan-out, thousands of sockets closing at once) it fires
+ * in the timers phase, before the poll phase reads the reply already waiting
+ * in the socket, so a command Redis answered in time failed (an admitted
+ * handshake was refused as unavailable, a publish reported unconfirmed).
+ * Here the timer's verdict waits until the replies already received are read
+ * (afterPendingIo); a command whose reply is not among them fails as before,
+ * with ioredis's message, and stays in ioredis's queue for its late reply.
+ */
+class PatientRedis extends Redis {
+  override sendCommand (command: Command, stream?: WriteableStream): unknown {
+    const timer = setTimeout(() => {
+      afterPendingIo(() => { command.reject(new Error('Command timed out')) })
+    }, REDIS_COMMAND_TIMEOUT_MS)
+    const clear = (): void => { clearTimeout(timer) }
+    command.promise.then(clear, clear)
+    return super.sendCommand(command, stream)
+  }
+}
+
 /**
  * A Redis client that fails fast: commands issued while the connection is
  * down are rejected at once instead of queued (callers answer 503 rather
@@ -60,14 +84,14 @@ export function describeRedisUrl (url: string): string {
  * forever with a short back-off. It connects only when `connect()` is called.
  */
 export function createRedisClient (url: string, name: string): Redis {
-  const client = new Redis(url, {
+  // No `commandTimeout`: PatientRedis keeps its own (REDIS_COMMAND_TIMEOUT_MS).
+  const client = new PatientRedis(url, {
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     autoResubscribe: false,
     autoResendUnfulfilledCommands: false,
     connectTimeout: REDIS_COMMAND_TIMEOUT_MS,
-    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
     connectionName: name,
     retryStrategy: (attempt: number) => Math.min(50 * attempt, 1000)
   })

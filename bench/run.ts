@@ -15,6 +15,7 @@
  *   npm run bench -- --connect-prof       # CPU profiles of the measured connect phase only
  *   npm run bench -- --connect-perf       # per-thread CPU, context switches and syscalls of that phase (perf)
  *   npm run bench -- --sizes 15000 --targets service --scopes 50   # camera scopes (below)
+ *   npm run bench -- --handshake-pairs 12 --sizes 15000   # cluster vs one process, alternating bursts (handshake-pairs.ts)
  *
  * Each measurement starts with a warm-up (--warmup, default 2000 per server
  * process, at most N: connections opened and closed again, not measured). Per target and N:
@@ -84,6 +85,7 @@ rate. Prints a table and writes JSON to bench/results/. Default N: 1000, 5000, 1
     scopes: { type: 'integer', default: 0, min: 0, max: 10_000, help: 'K camera scopes: socket i sees site-<i mod K>/*; 0 = every token unscoped' },
     baseline: { type: 'string', arg: '<dir>', help: 'also measure the service from another checkout, for before/after in one run' },
     out: { type: 'string', arg: '<file.json>', help: 'where to write the JSON (default bench/results/bench-<time>.json)' },
+    'handshake-pairs': { type: 'integer', min: 1, max: 50, arg: '<K>', help: 'instead of the main table: service and service-cluster side by side, K pairs of bursts of N handshakes alternating between them (S C C S …), each pair\'s ratio and each ABBA run\'s (bench/handshake-pairs.ts)' },
     compression: { type: 'boolean', help: 'instead of the main table: CPU per broadcast of a 4 KB message, compressed once vs plain vs ws per-socket deflate, and demo bytes per dashboard-hour (bench/compression.ts)' },
     'demo-seconds': { type: 'integer', default: 60, min: 5, max: 3600, help: 'with --compression: seconds of demo traffic to measure bytes on the wire' }
   },
@@ -456,32 +458,46 @@ function sourceAddress (): string | undefined {
 const addressBase = Math.floor(Math.random() * 254 * 62_500)
 let addressesUsed = 0
 
+/** The service frees each slot just after the close: the next measurement starts from an empty service. */
+async function untilEmpty (running: Running, what: string): Promise<void> {
+  for (let tries = 0; (await serverStatus(running.port)).total_connections > 0; tries++) {
+    if (tries === 200) throw new Error(`${what} were still counted 10 s after they closed`)
+    await sleep(50)
+  }
+}
+
 /**
- * Opens and closes `--warmup` connections, from a client process of its own,
- * before the measurement. V8 compiles a process's hot functions after they
- * have run a while; a cluster pays that once per worker, so from a cold
- * start its handshake figures would measure compiling as much as serving.
- * A service runs for days: the steady state is what counts.
+ * Opens and closes `--warmup` connections before the measurement, from the
+ * client processes that then measure. V8 compiles a process's hot functions
+ * after they have run a while; a cluster pays that once per worker, so from
+ * a cold start its handshake figures would measure compiling as much as
+ * serving. A service runs for days: the steady state is what counts. The
+ * clients warm up too: cold, they needed 250–320 µs of CPU per handshake
+ * (warm ~100–120 µs) on the two cores the target also runs on.
  */
-async function warmUp (running: Running, count: number, hasStatus: boolean): Promise<void> {
+async function warmUp (running: Running, workers: Worker[], count: number, hasStatus: boolean): Promise<void> {
   if (count === 0) return
-  const worker = new Worker()
-  try {
+  const reports = await Promise.all(workers.map(async (worker, i) => {
+    const share = Math.floor(count / workers.length) + (i < count % workers.length ? 1 : 0)
     const opened = worker.next('connected')
-    worker.send({ cmd: 'connect', dialect: running.dialect, url: running.url, count, users: Math.max(1, Math.ceil(count / 5)), userOffset: 1_000_000, secret: SECRET, concurrency: args['in-flight'], localAddress: sourceAddress() })
+    worker.send({ cmd: 'connect', dialect: running.dialect, url: running.url, count: share, users: Math.max(1, Math.ceil(share / 5)), userOffset: 1_000_000 + i * count, secret: SECRET, concurrency: args['in-flight'], localAddress: sourceAddress() })
     const report = await opened
     const closed = worker.next('closed')
     worker.send({ cmd: 'close' })
     await closed
-    // The service frees each slot just after the close: measure from an empty service.
-    for (let tries = 0; hasStatus && (await serverStatus(running.port)).total_connections > 0; tries++) {
-      if (tries === 200) throw new Error('the warm-up connections were still counted 10 s after they closed')
-      await sleep(50)
-    }
-    console.log(`    warm-up: ${report.opened} handshakes opened and closed${report.failed > 0 ? ` (${report.failed} failed)` : ''}`)
-  } finally {
-    worker.kill()
-  }
+    return report
+  }))
+  if (hasStatus) await untilEmpty(running, 'the warm-up connections')
+  const opened = reports.reduce((sum, r) => sum + r.opened, 0)
+  const failed = reports.reduce((sum, r) => sum + r.failed, 0)
+  console.log(`    warm-up: ${opened} handshakes opened and closed${failed > 0 ? ` (${failed} failed, by close code: ${failuresText(reports)})` : ''}`)
+}
+
+/** Close codes of the handshakes that failed (1006: the connection broke without a close frame, an HTTP refusal included). */
+function failuresText (reports: Array<Extract<Report, { ev: 'connected' }>>): string {
+  const byCode: Record<string, number> = {}
+  for (const r of reports) for (const [code, count] of Object.entries(r.failures)) byCode[code] = (byCode[code] ?? 0) + count
+  return Object.entries(byCode).map(([code, count]) => `${code} × ${count}`).join(', ')
 }
 
 /** Microseconds of CPU per handshake: the service (split by role in a cluster) and the client processes. */
@@ -564,6 +580,47 @@ async function sustained (running: Running, workers: Worker[]): Promise<number> 
   return best
 }
 
+/** What opening N sockets measured: counts, the rate and where its CPU went. */
+interface Connected { opened: number, failed: number, admitted: number, handshakesPerSec: number, handshakeCpu: HandshakeCpu }
+
+/**
+ * Opens `n` sockets to the target from the client processes `workers` (each
+ * from a fresh loopback address) and measures the handshakes: the connect
+ * phase of every measurement, and each burst of --handshake-pairs.
+ */
+async function connectPhase (running: Running, workers: Worker[], n: number, label: string): Promise<Connected> {
+  const workerCount = workers.length
+  const users = Math.max(1, Math.ceil(n / 5))
+  let offset = 0
+  toggleConnectProfiles(running)
+  const stopPerf = await startConnectPerf(running, label)
+  const serverCpuBefore = cpuByPid(running.pids())
+  const clientCpuBefore = cpuByPid(workers.map(worker => worker.child.pid!))
+  const connected = workers.map((worker, i) => {
+    const count = Math.floor(n / workerCount) + (i < n % workerCount ? 1 : 0)
+    const reply = worker.next('connected')
+    worker.send({ cmd: 'connect', dialect: running.dialect, url: running.url, count, users, userOffset: offset, secret: SECRET, concurrency: args['in-flight'], localAddress: sourceAddress(), scopes, camera: CAMERA })
+    offset += count
+    return reply
+  })
+  const reports = await Promise.all(connected)
+  toggleConnectProfiles(running)
+  await stopPerf?.()
+  if (args['connect-prof'] === true) console.log(`    connect-phase CPU profiles: ${connectProfileDir(label)}/`)
+  const opened = reports.reduce((sum, r) => sum + r.opened, 0)
+  const failed = reports.reduce((sum, r) => sum + r.failed, 0)
+  if (failed > 0) console.log(`    ${failed} handshakes failed, by close code: ${failuresText(reports)}`)
+  const admitted = reports.reduce((sum, r) => sum + r.admitted, 0)
+  if (scopes > 0) {
+    const assigned = Math.ceil(n / scopes)
+    console.log(`    ${admitted} opened sockets admit ${CAMERA} (the assignment gives ${assigned} of ${n})`)
+  }
+  const handshakesPerSec = opened / ((Math.max(...reports.map(r => r.endedAt)) - Math.min(...reports.map(r => r.startedAt))) / 1000)
+  const handshakeCpu = cpuPerHandshake(running, serverCpuBefore, clientCpuBefore, workers, opened)
+  console.log(`    CPU per handshake: ${handshakeCpuText(handshakeCpu)}`)
+  return { opened, failed, admitted, handshakesPerSec, handshakeCpu }
+}
+
 async function measure (target: Target, n: number): Promise<Result> {
   const label = `${target}-${n}`
   const running = await startTarget(target, label)
@@ -576,40 +633,8 @@ async function measure (target: Target, n: number): Promise<Result> {
     const baseline = await gcAndRss(running)
     // Per server process: each worker compiles its own code, and with the same total each would start half as warm.
     const warmupCount = Math.min(args.warmup * (target === 'service-cluster' ? args['cluster-workers'] : 1), n)
-    await warmUp(running, warmupCount, target === 'service' || target === 'service-cluster' || target === 'baseline')
-    const users = Math.max(1, Math.ceil(n / 5))
-    let offset = 0
-    toggleConnectProfiles(running)
-    const stopPerf = await startConnectPerf(running, label)
-    const serverCpuBefore = cpuByPid(running.pids())
-    const clientCpuBefore = cpuByPid(workers.map(worker => worker.child.pid!))
-    const connected = workers.map((worker, i) => {
-      const count = Math.floor(n / workerCount) + (i < n % workerCount ? 1 : 0)
-      const reply = worker.next('connected')
-      worker.send({ cmd: 'connect', dialect: running.dialect, url: running.url, count, users, userOffset: offset, secret: SECRET, concurrency: args['in-flight'], localAddress: sourceAddress(), scopes, camera: CAMERA })
-      offset += count
-      return reply
-    })
-    const reports = await Promise.all(connected)
-    toggleConnectProfiles(running)
-    await stopPerf?.()
-    if (args['connect-prof'] === true) console.log(`    connect-phase CPU profiles: ${connectProfileDir(label)}/`)
-    const opened = reports.reduce((sum, r) => sum + r.opened, 0)
-    const failed = reports.reduce((sum, r) => sum + r.failed, 0)
-    if (failed > 0) {
-      // Close codes of the handshakes that failed (1006: the connection broke without a close frame, an HTTP refusal included).
-      const byCode: Record<string, number> = {}
-      for (const r of reports) for (const [code, count] of Object.entries(r.failures)) byCode[code] = (byCode[code] ?? 0) + count
-      console.log(`    ${failed} handshakes failed, by close code: ${Object.entries(byCode).map(([code, count]) => `${code} × ${count}`).join(', ')}`)
-    }
-    const admitted = reports.reduce((sum, r) => sum + r.admitted, 0)
-    if (scopes > 0) {
-      const assigned = Math.ceil(n / scopes)
-      console.log(`    ${admitted} opened sockets admit ${CAMERA} (the assignment gives ${assigned} of ${n})`)
-    }
-    const handshakesPerSec = opened / ((Math.max(...reports.map(r => r.endedAt)) - Math.min(...reports.map(r => r.startedAt))) / 1000)
-    const handshakeCpu = cpuPerHandshake(running, serverCpuBefore, clientCpuBefore, workers, opened)
-    console.log(`    CPU per handshake: ${handshakeCpuText(handshakeCpu)}`)
+    await warmUp(running, workers, warmupCount, target === 'service' || target === 'service-cluster' || target === 'baseline')
+    const { opened, failed, admitted, handshakesPerSec, handshakeCpu } = await connectPhase(running, workers, n, label)
     await sleep(1500)
     const loaded = await gcAndRss(running)
     const rssPerConnectionBytes = (loaded - baseline) / opened
@@ -760,7 +785,6 @@ if (args.compression === true) {
   agent.destroy()
   process.exit(process.exitCode ?? 0)
 }
-console.log(`bench: sizes ${sizes.join(', ')}; targets ${targets.join(', ')}; sustained at N=${sustainedSize};${scopes > 0 ? ` ${scopes} camera scopes, broadcasts for ${CAMERA};` : ''} ${machine.cpus} cores (${machine.cpuModel}), Node ${machine.node}`)
 let interrupted = false
 let interruptedAt = 0
 process.on('SIGINT', () => {
@@ -776,6 +800,48 @@ process.on('SIGINT', () => {
   killLeftovers()
   process.exit(130)
 })
+if (args['handshake-pairs'] !== undefined) {
+  // The cluster's handshakes against one process's, in alternating bursts instead of the main table: bench/handshake-pairs.ts.
+  if (!HAVE_REDIS) fail(`--handshake-pairs: ${REDIS_MISSING}`)
+  const { handshakePairs } = await import('./handshake-pairs.js')
+  console.log(`bench --handshake-pairs ${args['handshake-pairs']}: sizes ${sizes.join(', ')}; ${machine.cpus} cores (${machine.cpuModel}), Node ${machine.node}`)
+  const clients = Array.from({ length: Math.max(1, Math.ceil(Math.max(...sizes) / SOCKETS_PER_WORKER)) }, () => new Worker())
+  try {
+    // Every client process answers before the first burst: none is still starting while one is measured.
+    await Promise.all(clients.map(async client => { const reply = client.next('held'); client.send({ cmd: 'count' }); await reply }))
+    const burst = async (running: Running, target: Target, n: number, label: string): Promise<Connected> => {
+      const workers = clients.slice(0, Math.max(1, Math.ceil(n / SOCKETS_PER_WORKER)))
+      const connected = await connectPhase(running, workers, n, label)
+      await Promise.all(workers.map(async worker => { const closed = worker.next('closed'); worker.send({ cmd: 'close' }); await closed }))
+      await untilEmpty(running, `${target}'s burst connections`)
+      return connected
+    }
+    let bursts = 0
+    await handshakePairs<Running>({
+      sizes,
+      pairs: args['handshake-pairs'],
+      out: args.out,
+      machine,
+      start: async target => await startTarget(target, `pairs-${target}`),
+      stop: stopTarget,
+      // The same clients as the bursts, so their code is as warm as the server's.
+      warm: async (running, target, n) => {
+        const count = Math.min(args.warmup * (target === 'service-cluster' ? args['cluster-workers'] : 1), n)
+        if (count > 0) await burst(running, target, count, `pairs-warm-${target}`)
+      },
+      burst: async (running, target, n) => {
+        const connected = await burst(running, target, n, `pairs-${target}-${n}-${++bursts}`)
+        return { opened: connected.opened, failed: connected.failed, handshakesPerSec: connected.handshakesPerSec, serviceCpuUs: connected.handshakeCpu.service, clientCpuUs: connected.handshakeCpu.clients }
+      },
+      interrupted: () => interrupted
+    })
+  } finally {
+    for (const client of clients) client.kill()
+  }
+  agent.destroy()
+  process.exit(process.exitCode ?? 0)
+}
+console.log(`bench: sizes ${sizes.join(', ')}; targets ${targets.join(', ')}; sustained at N=${sustainedSize};${scopes > 0 ? ` ${scopes} camera scopes, broadcasts for ${CAMERA};` : ''} ${machine.cpus} cores (${machine.cpuModel}), Node ${machine.node}`)
 const runs: Result[] = []
 /** The round each run belongs to: a failed run leaves a gap, so rounds are paired by number, not position. */
 const roundOf = new Map<Result, number>()

@@ -477,10 +477,13 @@ async function untilEmpty (running: Running, what: string): Promise<void> {
  */
 async function warmUp (running: Running, workers: Worker[], count: number, hasStatus: boolean): Promise<void> {
   if (count === 0) return
+  // Split as the measurement splits its N: a user per five sockets, over all the client processes.
+  const users = Math.max(1, Math.ceil(count / 5))
   const reports = await Promise.all(workers.map(async (worker, i) => {
     const share = Math.floor(count / workers.length) + (i < count % workers.length ? 1 : 0)
+    const offset = i * Math.floor(count / workers.length) + Math.min(i, count % workers.length)
     const opened = worker.next('connected')
-    worker.send({ cmd: 'connect', dialect: running.dialect, url: running.url, count: share, users: Math.max(1, Math.ceil(share / 5)), userOffset: 1_000_000 + i * count, secret: SECRET, concurrency: args['in-flight'], localAddress: sourceAddress() })
+    worker.send({ cmd: 'connect', dialect: running.dialect, url: running.url, count: share, users, userOffset: offset, secret: SECRET, concurrency: args['in-flight'], localAddress: sourceAddress() })
     const report = await opened
     const closed = worker.next('closed')
     worker.send({ cmd: 'close' })
